@@ -1,0 +1,138 @@
+//! The user service's configuration: the shared service flags plus signing keys, token
+//! lifetimes, the login limit and the bootstrap admin. `docs/runtime.md` lists them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser, Subcommand};
+use mall_common::config::{ServiceArgs, ServiceInfo};
+use secrecy::SecretString;
+
+use crate::domain::Email;
+
+/// The blue slot's local port (docs/runtime.md).
+pub const DEFAULT_PORT: u16 = 8101;
+/// Access tokens never live longer than this (API.md).
+pub const MAX_ACCESS_TTL_SECS: u64 = 900;
+
+#[derive(Parser, Debug)]
+#[command(name = "user-service", version, about = "Accounts, passwords, access and refresh tokens, JWKS.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// Directory of Ed25519 PKCS#8 PEM signing keys named `<kid>.pem`; the newest signs.
+    #[arg(long, env = "JWT_KEYS_DIR", default_value = "var/keys/user", global = true)]
+    pub keys_dir: PathBuf,
+
+    /// Create a first signing key when the directory has none (dev only).
+    #[arg(long, env = "JWT_GENERATE_KEY", action = ArgAction::Set, default_value_t = false)]
+    pub generate_key: bool,
+
+    /// Seconds between rescans of the keys directory (also rescanned on SIGHUP).
+    #[arg(long, env = "JWT_KEYS_RESCAN_SECS", default_value_t = 5)]
+    pub keys_rescan_secs: u64,
+
+    /// `iss` of access tokens.
+    #[arg(long, env = "JWT_ISSUER", default_value = "mall")]
+    pub issuer: String,
+
+    /// `aud` of access tokens.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "mall-api")]
+    pub audience: String,
+
+    /// Access token lifetime in seconds (at most 900).
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_ttl_secs: u64,
+
+    /// Refresh token lifetime in seconds.
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 2_592_000)]
+    pub refresh_ttl_secs: u64,
+
+    /// Failed logins per email within the window before 429.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+
+    /// The failed-login window in seconds.
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+
+    /// Email of an account that must exist with the admin role.
+    #[arg(long, env = "BOOTSTRAP_ADMIN_EMAIL")]
+    pub bootstrap_admin_email: Option<String>,
+
+    /// File holding that account's password.
+    #[arg(long, env = "BOOTSTRAP_ADMIN_PASSWORD_FILE")]
+    pub bootstrap_admin_password_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum Command {
+    /// Create a new signing key in the keys directory (key rotation: the running service
+    /// starts signing with it within the rescan interval; old keys keep verifying).
+    Keygen,
+}
+
+/// Validated configuration; tests build it directly.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub info: ServiceInfo,
+    pub listen: SocketAddr,
+    pub database_url: SecretString,
+    pub redis_url: String,
+    pub redis_prefix: String,
+    pub grace: Duration,
+    pub keys_dir: PathBuf,
+    pub generate_key: bool,
+    pub keys_rescan: Duration,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    pub bootstrap_admin: Option<(Email, SecretString)>,
+}
+
+impl Cli {
+    pub fn into_config(self) -> Result<Config, String> {
+        if self.access_ttl_secs == 0 || self.access_ttl_secs > MAX_ACCESS_TTL_SECS {
+            return Err(format!("ACCESS_TOKEN_TTL_SECS must be 1..={MAX_ACCESS_TTL_SECS}"));
+        }
+        if self.login_max_failures == 0 || self.login_window_secs == 0 || self.keys_rescan_secs == 0 {
+            return Err("LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS and JWT_KEYS_RESCAN_SECS must be positive".into());
+        }
+        let bootstrap_admin = match (self.bootstrap_admin_email, self.bootstrap_admin_password_file) {
+            (None, None) => None,
+            (Some(email), Some(file)) => {
+                let email = Email::parse(&email).map_err(|e| format!("BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
+                let password = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read BOOTSTRAP_ADMIN_PASSWORD_FILE {}: {e}", file.display()))?;
+                Some((email, SecretString::from(password.trim_end_matches(['\r', '\n']).to_owned())))
+            }
+            _ => return Err("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD_FILE go together".into()),
+        };
+        Ok(Config {
+            info: self.service.info("user", env!("CARGO_PKG_VERSION")),
+            listen: self.service.listen_or(DEFAULT_PORT),
+            database_url: self.service.database_url_or_default("user"),
+            redis_url: self.service.redis_url.clone(),
+            redis_prefix: self.service.redis_prefix.clone(),
+            grace: self.service.grace(),
+            keys_dir: self.keys_dir,
+            generate_key: self.generate_key,
+            keys_rescan: Duration::from_secs(self.keys_rescan_secs),
+            issuer: self.issuer,
+            audience: self.audience,
+            access_ttl_secs: self.access_ttl_secs,
+            refresh_ttl_secs: self.refresh_ttl_secs,
+            login_max_failures: self.login_max_failures,
+            login_window_secs: self.login_window_secs,
+            bootstrap_admin,
+        })
+    }
+}

@@ -1,0 +1,37 @@
+//! HTTP only: parse, call, map. Each module exposes one `routes()` filter; they are
+//! combined here.
+
+mod admin;
+mod jwks;
+mod users;
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use serde::Serialize;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use crate::State;
+
+pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
+    users::routes(state.clone())
+        .or(admin::routes(state.clone()))
+        .unify()
+        .or(jwks::routes(state))
+        .unify()
+        .boxed()
+}
+
+fn with_state(state: Arc<State>) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,133 @@
+//! The `refresh_tokens` table: one row per issued refresh token, grouped in families (one
+//! family per login). Rotation marks a token used and adds its successor; presenting a used
+//! token revokes the family.
+
+use chrono::{Duration, NaiveDateTime};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Pool, TxOpts};
+use tracing::instrument;
+
+use super::now_naive;
+
+/// A new row.
+pub struct NewRefresh<'a> {
+    pub user_id: u64,
+    pub family_id: &'a str,
+    pub token_hash: &'a str,
+    pub access_jti: &'a str,
+    pub access_expires_at: i64,
+    pub ttl_secs: u64,
+}
+
+#[instrument(skip_all, fields(user_id = new.user_id))]
+pub async fn insert(pool: &Pool, new: &NewRefresh<'_>) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    insert_on(&mut conn, new).await
+}
+
+async fn insert_on<C: Queryable>(conn: &mut C, new: &NewRefresh<'_>) -> Result<(), mysql_async::Error> {
+    let now = now_naive();
+    let ttl = Duration::seconds(i64::try_from(new.ttl_secs).unwrap_or(i64::MAX / 2_000));
+    conn.exec_drop(
+        "INSERT INTO refresh_tokens (user_id, family_id, token_hash, access_jti, access_expires_at, expires_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (new.user_id, new.family_id, new.token_hash, new.access_jti, new.access_expires_at, now + ttl, now),
+    )
+    .await
+}
+
+/// What happened to a presented refresh token.
+pub enum Rotation {
+    /// Valid: it is now spent, and its successor is stored.
+    Rotated { user_id: u64 },
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Already spent: the whole family is now revoked; these access tokens must be revoked too.
+    Reused { user_id: u64, access_tokens: Vec<(String, i64)> },
+}
+
+/// Spends `token_hash` and stores `next` (same family) in one transaction. `next` is built
+/// by the caller from the user id, which is why it is a closure.
+#[instrument(skip_all)]
+pub async fn rotate<F>(pool: &Pool, token_hash: &str, next: F) -> Result<Rotation, mysql_async::Error>
+where
+    F: FnOnce(u64, &str) -> Option<(String, String, i64, u64)>,
+{
+    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    let row: Option<(u64, String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> = tx
+        .exec_first(
+            "SELECT user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
+            (token_hash,),
+        )
+        .await?;
+    let now = now_naive();
+    let Some((user_id, family, expires, used, revoked)) = row else {
+        return Ok(Rotation::Invalid);
+    };
+    if revoked.is_some() || expires <= now {
+        return Ok(Rotation::Invalid);
+    }
+    if used.is_some() {
+        let access_tokens = revoke_family_on(&mut tx, &family).await?;
+        tx.commit().await?;
+        return Ok(Rotation::Reused { user_id, access_tokens });
+    }
+    let Some((new_hash, access_jti, access_exp, ttl)) = next(user_id, &family) else {
+        return Ok(Rotation::Invalid);
+    };
+    tx.exec_drop("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", (now, token_hash))
+        .await?;
+    insert_on(
+        &mut tx,
+        &NewRefresh {
+            user_id,
+            family_id: &family,
+            token_hash: &new_hash,
+            access_jti: &access_jti,
+            access_expires_at: access_exp,
+            ttl_secs: ttl,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Rotation::Rotated { user_id })
+}
+
+/// Revokes the family and returns its still-live access tokens `(jti, exp)`.
+async fn revoke_family_on<C: Queryable>(conn: &mut C, family: &str) -> Result<Vec<(String, i64)>, mysql_async::Error> {
+    let now = now_naive();
+    conn.exec_drop(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+        (now, family),
+    )
+    .await?;
+    conn.exec(
+        "SELECT access_jti, access_expires_at FROM refresh_tokens WHERE family_id = ? AND access_expires_at > ?",
+        (family, chrono::Utc::now().timestamp()),
+    )
+    .await
+}
+
+/// Logout: revokes the family the access token `jti` was issued with.
+#[instrument(skip_all)]
+pub async fn revoke_family_of_access(pool: &Pool, jti: &str) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let family: Option<String> = conn
+        .exec_first("SELECT family_id FROM refresh_tokens WHERE access_jti = ?", (jti,))
+        .await?;
+    if let Some(family) = family {
+        revoke_family_on(&mut conn, &family).await?;
+    }
+    Ok(())
+}
+
+/// Admin revoke-sessions: every refresh token of the user.
+#[instrument(skip_all, fields(user_id))]
+pub async fn revoke_user(pool: &Pool, user_id: u64) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        (now_naive(), user_id),
+    )
+    .await
+}
