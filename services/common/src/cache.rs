@@ -18,7 +18,8 @@ impl Redis {
     /// Validates the URL and creates the manager; no connection is made until first use,
     /// so a service starts (degraded) while Redis is down.
     pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).map_err(|e| anyhow::anyhow!("invalid REDIS_URL: {e}"))?;
+        let client =
+            redis::Client::open(url).map_err(|e| anyhow::anyhow!("invalid REDIS_URL: {e}"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(Duration::from_millis(500)))
@@ -56,6 +57,9 @@ impl Redis {
         let mut conn = self.conn();
         let cmd = redis::cmd("PING");
         let ping = cmd.query_async::<String>(&mut conn);
-        matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), ping).await,
+            Ok(Ok(_))
+        )
     }
 }

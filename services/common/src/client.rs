@@ -39,11 +39,19 @@ impl ServiceClient {
     }
 
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
-        let resp = self.request(reqwest::Method::GET, path).send().await.with_context(|| format!("while calling GET {path}"))?;
+        let resp = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .with_context(|| format!("while calling GET {path}"))?;
         Self::decode(resp, path).await
     }
 
-    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
         let resp = self
             .request(reqwest::Method::POST, path)
             .json(body)
@@ -58,6 +66,8 @@ impl ServiceClient {
         if !status.is_success() {
             anyhow::bail!("{path} answered {status}");
         }
-        resp.json().await.with_context(|| format!("while decoding the answer of {path}"))
+        resp.json()
+            .await
+            .with_context(|| format!("while decoding the answer of {path}"))
     }
 }

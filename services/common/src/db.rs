@@ -25,7 +25,8 @@ pub struct Migration {
 
 /// A pool for `url`; waits up to `wait` for the server to answer (compose start order).
 pub async fn connect(url: &SecretString, wait: Duration) -> anyhow::Result<Pool> {
-    let opts = Opts::from_url(url.expose_secret()).map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid mysql:// URL"))?;
+    let opts = Opts::from_url(url.expose_secret())
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid mysql:// URL"))?;
     let constraints = PoolConstraints::new(1, 32).context("while sizing the pool")?;
     let opts = OptsBuilder::from_opts(opts)
         .pool_opts(PoolOpts::default().with_constraints(constraints))
@@ -36,7 +37,9 @@ pub async fn connect(url: &SecretString, wait: Duration) -> anyhow::Result<Pool>
     loop {
         match pool.get_conn().await {
             Ok(mut conn) => {
-                conn.query_drop("SELECT 1").await.context("while checking the database connection")?;
+                conn.query_drop("SELECT 1")
+                    .await
+                    .context("while checking the database connection")?;
                 return Ok(pool);
             }
             Err(e) if tokio::time::Instant::now() < deadline => {
@@ -50,7 +53,10 @@ pub async fn connect(url: &SecretString, wait: Duration) -> anyhow::Result<Pool>
 
 /// Applies the migrations that are not yet applied.
 pub async fn migrate(pool: &Pool, migrations: &[Migration]) -> anyhow::Result<()> {
-    let mut conn = pool.get_conn().await.context("while getting a connection for migrations")?;
+    let mut conn = pool
+        .get_conn()
+        .await
+        .context("while getting a connection for migrations")?;
     let locked: Option<i64> = conn
         .query_first("SELECT GET_LOCK(CONCAT('mall_migrate:', DATABASE()), 60)")
         .await
@@ -87,7 +93,11 @@ async fn apply(conn: &mut mysql_async::Conn, migrations: &[Migration]) -> anyhow
         let sum = checksum(m.sql);
         match applied.iter().find(|(v, _)| *v == m.version) {
             Some((_, existing)) if *existing == sum => continue,
-            Some(_) => anyhow::bail!("migration {} ({}) changed after it was applied", m.version, m.name),
+            Some(_) => anyhow::bail!(
+                "migration {} ({}) changed after it was applied",
+                m.version,
+                m.name
+            ),
             None => {}
         }
         tracing::info!(version = m.version, name = m.name, "applying migration");

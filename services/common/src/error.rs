@@ -53,7 +53,11 @@ pub trait ApiError: std::error::Error + Sized + 'static {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = &self as &dyn std::error::Error, code = self.code(), "request failed");
+            tracing::error!(
+                error = &self as &dyn std::error::Error,
+                code = self.code(),
+                "request failed"
+            );
         }
         error_response(status, self.code(), &self.public_message())
     }
@@ -84,7 +88,8 @@ pub enum CommonError {
 }
 
 /// The fixed text every internal error answers with.
-pub const INTERNAL_MESSAGE: &str = "something went wrong on our side; quote the trace id to support";
+pub const INTERNAL_MESSAGE: &str =
+    "something went wrong on our side; quote the trace id to support";
 
 impl ApiError for CommonError {
     fn status(&self) -> StatusCode {
@@ -132,8 +137,10 @@ impl ApiError for CommonError {
         }
         let mut resp = error_response(status, self.code(), &self.public_message());
         if let Some(secs) = retry {
-            resp.headers_mut()
-                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs.max(1)));
+            resp.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(secs.max(1)),
+            );
         }
         resp
     }

@@ -55,7 +55,10 @@ where
 }
 
 /// The pure part of [`json_body`], tested on its own.
-pub fn parse_json<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) -> Result<T, BadRequest> {
+pub fn parse_json<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<T, BadRequest> {
     if let Some(ct) = content_type {
         let mime = ct.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/json") {
@@ -67,7 +70,11 @@ pub fn parse_json<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
         }
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(BadRequest::new(StatusCode::BAD_REQUEST, "bad_request", "the request body is empty"));
+        return Err(BadRequest::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the request body is empty",
+        ));
     }
     serde_json::from_slice(body).map_err(|e| {
         use serde_json::error::Category;
@@ -76,10 +83,14 @@ pub fn parse_json<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
             Category::Data if text.starts_with("unknown field") => {
                 BadRequest::new(StatusCode::BAD_REQUEST, "unknown_field", text)
             }
-            Category::Data => BadRequest::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", text),
-            Category::Syntax | Category::Eof | Category::Io => {
-                BadRequest::new(StatusCode::BAD_REQUEST, "bad_request", format!("malformed JSON: {text}"))
+            Category::Data => {
+                BadRequest::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", text)
             }
+            Category::Syntax | Category::Eof | Category::Io => BadRequest::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("malformed JSON: {text}"),
+            ),
         }
     })
 }
@@ -108,7 +119,10 @@ impl Paging {
             return Err(CommonError::Validation("page starts at 1".into()));
         }
         if size == 0 || size > Self::MAX_SIZE {
-            return Err(CommonError::Validation(format!("size must be between 1 and {}", Self::MAX_SIZE)));
+            return Err(CommonError::Validation(format!(
+                "size must be between 1 and {}",
+                Self::MAX_SIZE
+            )));
         }
         Ok(Self { page, size })
     }
@@ -147,8 +161,14 @@ impl Identity {
 /// requires a token on these routes).
 pub fn identity() -> impl Filter<Extract = (Identity,), Error = Rejection> + Clone {
     warp::header::headers_cloned().and_then(|h: http::HeaderMap| async move {
-        let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
-        let user_id = get("x-user-id").and_then(|v| v.parse::<u64>().ok()).filter(|id| *id > 0);
+        let get = |n: &str| {
+            h.get(n)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+        };
+        let user_id = get("x-user-id")
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|id| *id > 0);
         let Some(user_id) = user_id else {
             return Err(warp::reject::custom(BadRequest::new(
                 StatusCode::UNAUTHORIZED,
@@ -160,7 +180,12 @@ pub fn identity() -> impl Filter<Extract = (Identity,), Error = Rejection> + Clo
         Ok(Identity {
             user_id,
             roles: get("x-user-roles")
-                .map(|r| r.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .map(|r| {
+                    r.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             token_id: get("x-token-id").map(str::to_owned),
             token_expires: get("x-token-expires").and_then(|v| v.parse().ok()),
@@ -169,7 +194,9 @@ pub fn identity() -> impl Filter<Extract = (Identity,), Error = Rejection> + Clo
 }
 
 /// The identity, which must hold `role` (403 otherwise).
-pub fn require_role(role: &'static str) -> impl Filter<Extract = (Identity,), Error = Rejection> + Clone {
+pub fn require_role(
+    role: &'static str,
+) -> impl Filter<Extract = (Identity,), Error = Rejection> + Clone {
     identity().and_then(move |id: Identity| async move {
         if id.has_role(role) {
             Ok(id)
@@ -193,24 +220,48 @@ pub async fn recover(rej: Rejection) -> Result<Response, Infallible> {
         resp.extensions_mut().insert(Unmatched);
         return Ok(resp);
     } else if rej.find::<reject::PayloadTooLarge>().is_some() {
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large".into())
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large".into(),
+        )
     } else if rej.find::<reject::LengthRequired>().is_some() {
-        (StatusCode::LENGTH_REQUIRED, "length_required", "send a Content-Length".into())
+        (
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "send a Content-Length".into(),
+        )
     } else if rej.find::<reject::UnsupportedMediaType>().is_some() {
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json".into())
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json".into(),
+        )
     } else if let Some(e) = rej.find::<reject::InvalidQuery>() {
-        (StatusCode::BAD_REQUEST, "bad_request", format!("invalid query string: {e}"))
+        (
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("invalid query string: {e}"),
+        )
     } else if let Some(e) = rej.find::<reject::InvalidHeader>() {
         (StatusCode::BAD_REQUEST, "bad_request", e.to_string())
     } else if let Some(e) = rej.find::<reject::MissingHeader>() {
         (StatusCode::BAD_REQUEST, "bad_request", e.to_string())
     } else if rej.find::<reject::MethodNotAllowed>().is_some() {
-        let mut resp = error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route");
+        let mut resp = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed on this route",
+        );
         resp.extensions_mut().insert(Unmatched);
         return Ok(resp);
     } else {
         tracing::error!(rejection = ?rej, "unhandled rejection");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", INTERNAL_MESSAGE.into())
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            INTERNAL_MESSAGE.into(),
+        )
     };
     Ok(error_response(status, code, &message))
 }
@@ -229,20 +280,44 @@ mod tests {
 
     #[test]
     fn json_errors_map_to_the_api_statuses() {
-        let code = |ct: Option<&str>, b: &str| parse_json::<Req>(ct, b.as_bytes()).map(|_| ()).map_err(|e| (e.status.as_u16(), e.code));
+        let code = |ct: Option<&str>, b: &str| {
+            parse_json::<Req>(ct, b.as_bytes())
+                .map(|_| ())
+                .map_err(|e| (e.status.as_u16(), e.code))
+        };
         assert_eq!(code(None, r#"{"name":"a","n":1}"#), Ok(()));
-        assert_eq!(code(Some("application/json; charset=utf-8"), r#"{"name":"a","n":1}"#), Ok(()));
+        assert_eq!(
+            code(
+                Some("application/json; charset=utf-8"),
+                r#"{"name":"a","n":1}"#
+            ),
+            Ok(())
+        );
         assert_eq!(code(None, r#"{"name":"a","#), Err((400, "bad_request")));
         assert_eq!(code(None, ""), Err((400, "bad_request")));
-        assert_eq!(code(None, r#"{"name":"a","n":1,"x":2}"#), Err((400, "unknown_field")));
-        assert_eq!(code(None, r#"{"name":"a","n":"one"}"#), Err((422, "validation_failed")));
-        assert_eq!(code(None, r#"{"name":"a"}"#), Err((422, "validation_failed")));
-        assert_eq!(code(Some("text/plain"), r#"{"name":"a","n":1}"#), Err((415, "unsupported_media_type")));
+        assert_eq!(
+            code(None, r#"{"name":"a","n":1,"x":2}"#),
+            Err((400, "unknown_field"))
+        );
+        assert_eq!(
+            code(None, r#"{"name":"a","n":"one"}"#),
+            Err((422, "validation_failed"))
+        );
+        assert_eq!(
+            code(None, r#"{"name":"a"}"#),
+            Err((422, "validation_failed"))
+        );
+        assert_eq!(
+            code(Some("text/plain"), r#"{"name":"a","n":1}"#),
+            Err((415, "unsupported_media_type"))
+        );
     }
 
     #[test]
     fn paging_limits() {
-        let p = |page, size| Paging::try_from_query(PageQuery { page, size }).map_err(|e| e.to_string());
+        let p = |page, size| {
+            Paging::try_from_query(PageQuery { page, size }).map_err(|e| e.to_string())
+        };
         assert_eq!(p(None, None), Ok(Paging { page: 1, size: 20 }));
         assert_eq!(p(Some(3), Some(100)).map(|p| p.offset()), Ok(200));
         assert!(p(Some(0), None).is_err());

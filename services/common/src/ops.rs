@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use serde_json::json;
 use warp::reply::Response;
 use warp::{Filter, Reply};
@@ -32,24 +34,36 @@ impl Metrics {
         .collect();
         let registry = Registry::new_custom(None, Some(labels))?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route, method and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
             &["route", "method", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
+            ),
             &["route", "method", "status"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self { registry, requests, latency })
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+        })
     }
 
     pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
         let status = status.to_string();
         let labels = [route, method, status.as_str()];
         self.requests.with_label_values(&labels).inc();
-        self.latency.with_label_values(&labels).observe(elapsed.as_secs_f64());
+        self.latency
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
     }
 
     fn render(&self) -> String {
@@ -90,7 +104,9 @@ impl Readiness {
             checks.insert("mysql".into(), state.into());
         }
         if let Some(redis) = &self.redis {
-            let state = if redis.ping().await { "ok" } else {
+            let state = if redis.ping().await {
+                "ok"
+            } else {
                 degraded = true;
                 "down"
             };
@@ -121,12 +137,21 @@ pub fn routes(
         let readiness = readiness.clone();
         async move {
             let (ok, body) = readiness.report().await;
-            let status = if ok { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+            let status = if ok {
+                http::StatusCode::OK
+            } else {
+                http::StatusCode::SERVICE_UNAVAILABLE
+            };
             warp::reply::with_status(warp::reply::json(&body), status).into_response()
         }
     });
     let metrics = warp::path!("metrics").and(warp::get()).map(move || {
-        warp::reply::with_header(metrics.render(), "content-type", "text/plain; version=0.0.4").into_response()
+        warp::reply::with_header(
+            metrics.render(),
+            "content-type",
+            "text/plain; version=0.0.4",
+        )
+        .into_response()
     });
     health.or(ready).unify().or(metrics).unify()
 }

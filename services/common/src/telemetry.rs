@@ -72,7 +72,10 @@ impl<W> JsonLayer<W> {
         if let Some(trace) = trace {
             line.insert("trace_id".into(), trace);
         }
-        let msg = fields.0.remove("message").unwrap_or(Value::String(String::new()));
+        let msg = fields
+            .0
+            .remove("message")
+            .unwrap_or(Value::String(String::new()));
         line.insert("msg".into(), msg);
         line.insert("target".into(), event.metadata().target().into());
         for (k, v) in spans.into_iter().flatten().chain(fields.0) {
@@ -225,7 +228,11 @@ mod tests {
             tracing_subscriber::registry().with(JsonLayer::new(identity(), captured.clone()));
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!("outside");
-            let span = tracing::info_span!("request", trace_id = "4bf92f3577b34da6a3ce929d0e0e4736", user_id = tracing::field::Empty);
+            let span = tracing::info_span!(
+                "request",
+                trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
+                user_id = tracing::field::Empty
+            );
             let _g = span.enter();
             span.record("user_id", 7);
             tracing::warn!(order_id = 3, "inside \"quoted\"\r\n");
@@ -252,7 +259,8 @@ mod tests {
         let span = tracing::info_span!("request", trace_id = "0123456789abcdef0123456789abcdef");
         async {
             let handle = tokio::spawn(
-                async { tracing::info!("from a spawned task") }.instrument(tracing::Span::current()),
+                async { tracing::info!("from a spawned task") }
+                    .instrument(tracing::Span::current()),
             );
             handle.await.expect("task");
         }

@@ -103,9 +103,8 @@ mod tests {
 
     #[test]
     fn adopts_traceparent_trace_id() {
-        let id = TraceId::from_traceparent(
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-        );
+        let id =
+            TraceId::from_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         assert_eq!(
             id.map(|t| t.to_string()).as_deref(),
             Some("4bf92f3577b34da6a3ce929d0e0e4736")

@@ -17,7 +17,11 @@ pub const DEFAULT_PORT: u16 = 8101;
 pub const MAX_ACCESS_TTL_SECS: u64 = 900;
 
 #[derive(Parser, Debug)]
-#[command(name = "user-service", version, about = "Accounts, passwords, access and refresh tokens, JWKS.")]
+#[command(
+    name = "user-service",
+    version,
+    about = "Accounts, passwords, access and refresh tokens, JWKS."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -26,7 +30,12 @@ pub struct Cli {
     pub service: ServiceArgs,
 
     /// Directory of Ed25519 PKCS#8 PEM signing keys named `<kid>.pem`; the newest signs.
-    #[arg(long, env = "JWT_KEYS_DIR", default_value = "var/keys/user", global = true)]
+    #[arg(
+        long,
+        env = "JWT_KEYS_DIR",
+        default_value = "var/keys/user",
+        global = true
+    )]
     pub keys_dir: PathBuf,
 
     /// Create a first signing key when the directory has none (dev only).
@@ -101,20 +110,41 @@ pub struct Config {
 impl Cli {
     pub fn into_config(self) -> Result<Config, String> {
         if self.access_ttl_secs == 0 || self.access_ttl_secs > MAX_ACCESS_TTL_SECS {
-            return Err(format!("ACCESS_TOKEN_TTL_SECS must be 1..={MAX_ACCESS_TTL_SECS}"));
+            return Err(format!(
+                "ACCESS_TOKEN_TTL_SECS must be 1..={MAX_ACCESS_TTL_SECS}"
+            ));
         }
-        if self.login_max_failures == 0 || self.login_window_secs == 0 || self.keys_rescan_secs == 0 {
-            return Err("LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS and JWT_KEYS_RESCAN_SECS must be positive".into());
+        if self.login_max_failures == 0 || self.login_window_secs == 0 || self.keys_rescan_secs == 0
+        {
+            return Err(
+                "LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS and JWT_KEYS_RESCAN_SECS must be positive"
+                    .into(),
+            );
         }
-        let bootstrap_admin = match (self.bootstrap_admin_email, self.bootstrap_admin_password_file) {
+        let bootstrap_admin = match (
+            self.bootstrap_admin_email,
+            self.bootstrap_admin_password_file,
+        ) {
             (None, None) => None,
             (Some(email), Some(file)) => {
-                let email = Email::parse(&email).map_err(|e| format!("BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
-                let password = std::fs::read_to_string(&file)
-                    .map_err(|e| format!("cannot read BOOTSTRAP_ADMIN_PASSWORD_FILE {}: {e}", file.display()))?;
-                Some((email, SecretString::from(password.trim_end_matches(['\r', '\n']).to_owned())))
+                let email =
+                    Email::parse(&email).map_err(|e| format!("BOOTSTRAP_ADMIN_EMAIL: {e}"))?;
+                let password = std::fs::read_to_string(&file).map_err(|e| {
+                    format!(
+                        "cannot read BOOTSTRAP_ADMIN_PASSWORD_FILE {}: {e}",
+                        file.display()
+                    )
+                })?;
+                Some((
+                    email,
+                    SecretString::from(password.trim_end_matches(['\r', '\n']).to_owned()),
+                ))
             }
-            _ => return Err("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD_FILE go together".into()),
+            _ => {
+                return Err(
+                    "BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD_FILE go together".into(),
+                )
+            }
         };
         Ok(Config {
             info: self.service.info("user", env!("CARGO_PKG_VERSION")),

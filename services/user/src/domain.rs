@@ -19,7 +19,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@')
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'));
+            && !s.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';')
+            });
         if ok {
             Ok(Self(s))
         } else {
@@ -48,10 +50,16 @@ impl Password {
     pub fn parse(raw: SecretString) -> Result<Self, String> {
         let n = raw.expose_secret().chars().count();
         if n < Self::MIN_CHARS {
-            return Err(format!("password must be at least {} characters", Self::MIN_CHARS));
+            return Err(format!(
+                "password must be at least {} characters",
+                Self::MIN_CHARS
+            ));
         }
         if n > Self::MAX_CHARS {
-            return Err(format!("password must be at most {} characters", Self::MAX_CHARS));
+            return Err(format!(
+                "password must be at most {} characters",
+                Self::MAX_CHARS
+            ));
         }
         Ok(Self(raw))
     }
@@ -106,7 +114,9 @@ impl Roles {
             return Err("roles must not be empty".into());
         }
         if let Some(bad) = raw.iter().find(|r| !KNOWN_ROLES.contains(&r.as_str())) {
-            return Err(format!("unknown role {bad:?}; known roles: customer, admin"));
+            return Err(format!(
+                "unknown role {bad:?}; known roles: customer, admin"
+            ));
         }
         Ok(Self(
             KNOWN_ROLES
@@ -119,7 +129,12 @@ impl Roles {
 
     /// From the stored comma-separated form (trusted: written by this service).
     pub fn from_stored(s: &str) -> Self {
-        Self(s.split(',').filter(|r| !r.is_empty()).map(str::to_owned).collect())
+        Self(
+            s.split(',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     pub fn to_stored(&self) -> String {
@@ -141,8 +156,20 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").map(|e| e.to_string()), Ok("ann@example.com".into()));
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@.com", "ann@@x.com"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").map(|e| e.to_string()),
+            Ok("ann@example.com".into())
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@.com",
+            "ann@@x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -164,7 +191,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(Name::parse("  Ann ").map(|n| n.as_str().to_owned()), Ok("Ann".into()));
+        assert_eq!(
+            Name::parse("  Ann ").map(|n| n.as_str().to_owned()),
+            Ok("Ann".into())
+        );
         assert!(Name::parse("   ").is_err());
         assert!(Name::parse("a\u{7}b").is_err());
         assert!(Name::parse(&"n".repeat(101)).is_err());

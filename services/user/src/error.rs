@@ -64,7 +64,9 @@ impl ApiError for UserError {
     fn public_message(&self) -> String {
         match self {
             Self::Common(c) => c.public_message(),
-            Self::Unavailable(_) => "the service is temporarily unavailable; try again shortly".into(),
+            Self::Unavailable(_) => {
+                "the service is temporarily unavailable; try again shortly".into()
+            }
             other => other.to_string(),
         }
     }
@@ -77,7 +79,11 @@ impl ApiError for UserError {
                 if other.status().is_server_error() {
                     tracing::error!(error = &other as &dyn std::error::Error, "request failed");
                 }
-                mall_common::error::error_response(other.status(), other.code(), &other.public_message())
+                mall_common::error::error_response(
+                    other.status(),
+                    other.code(),
+                    &other.public_message(),
+                )
             }
         }
     }

@@ -39,7 +39,10 @@ impl KeyStore {
                 tracing::info!(kid = %kid, dir = %dir.display(), "generated a first signing key");
                 load(dir)?.context("the generated key did not load")?
             }
-            None => anyhow::bail!("no signing keys in {} (run `user-service keygen` or set JWT_GENERATE_KEY=true)", dir.display()),
+            None => anyhow::bail!(
+                "no signing keys in {} (run `user-service keygen` or set JWT_GENERATE_KEY=true)",
+                dir.display()
+            ),
         };
         tracing::info!(kid = %set.kid, keys = set.kids.len(), "signing keys loaded");
         Ok(Self {
@@ -66,14 +69,23 @@ impl KeyStore {
                 }
             }
             Ok(Some(_)) => {}
-            Ok(None) => tracing::error!(dir = %self.dir.display(), "keys directory is empty; keeping the loaded keys"),
-            Err(e) => tracing::error!(error = format!("{e:#}"), "cannot reload signing keys; keeping the loaded keys"),
+            Ok(None) => {
+                tracing::error!(dir = %self.dir.display(), "keys directory is empty; keeping the loaded keys")
+            }
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "cannot reload signing keys; keeping the loaded keys"
+            ),
         }
     }
 }
 
 fn valid_kid(kid: &str) -> bool {
-    !kid.is_empty() && kid.len() <= 64 && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !kid.is_empty()
+        && kid.len() <= 64
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn load(dir: &Path) -> anyhow::Result<Option<KeySet>> {
@@ -85,20 +97,29 @@ fn load(dir: &Path) -> anyhow::Result<Option<KeySet>> {
     let mut keys = Vec::new();
     for entry in entries {
         let path = entry.context("while listing the keys directory")?.path();
-        let Some(kid) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".pem")) else {
+        let Some(kid) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".pem"))
+        else {
             continue;
         };
         if !valid_kid(kid) {
             tracing::warn!(file = %path.display(), "ignoring key file with an invalid kid");
             continue;
         }
-        let pem = std::fs::read_to_string(&path).with_context(|| format!("while reading {}", path.display()))?;
-        let key = SigningKey::from_pkcs8_pem(&pem).map_err(|_| anyhow::anyhow!("{} is not an Ed25519 PKCS#8 key", path.display()))?;
+        let pem = std::fs::read_to_string(&path)
+            .with_context(|| format!("while reading {}", path.display()))?;
+        let key = SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|_| anyhow::anyhow!("{} is not an Ed25519 PKCS#8 key", path.display()))?;
         keys.push((kid.to_owned(), key, pem));
     }
     keys.sort_by(|a, b| b.0.cmp(&a.0));
-    let Some((kid, _, pem)) = keys.first() else { return Ok(None) };
-    let signing = EncodingKey::from_ed_pem(pem.as_bytes()).context("while preparing the signing key")?;
+    let Some((kid, _, pem)) = keys.first() else {
+        return Ok(None);
+    };
+    let signing =
+        EncodingKey::from_ed_pem(pem.as_bytes()).context("while preparing the signing key")?;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let jwks = json!({
         "keys": keys.iter().map(|(kid, key, _)| json!({
@@ -132,7 +153,10 @@ pub fn generate_into(dir: &Path) -> anyhow::Result<String> {
     let kid = format!(
         "k{}-{}",
         chrono::Utc::now().format("%Y%m%d%H%M%S"),
-        suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     let tmp = dir.join(format!(".{kid}.tmp"));
     let mut f = std::fs::OpenOptions::new()
@@ -141,7 +165,8 @@ pub fn generate_into(dir: &Path) -> anyhow::Result<String> {
         .mode(0o600)
         .open(&tmp)
         .with_context(|| format!("while creating {}", tmp.display()))?;
-    f.write_all(pem.as_bytes()).context("while writing the key")?;
+    f.write_all(pem.as_bytes())
+        .context("while writing the key")?;
     f.sync_all().context("while syncing the key")?;
     std::fs::rename(&tmp, dir.join(format!("{kid}.pem"))).context("while installing the key")?;
     Ok(kid)
@@ -162,7 +187,12 @@ mod tests {
         let set = store.current();
         assert_eq!(set.kid, second);
         let jwks: serde_json::Value = serde_json::from_slice(&set.jwks).expect("json");
-        let kids: Vec<&str> = jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
+        let kids: Vec<&str> = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .filter_map(|k| k["kid"].as_str())
+            .collect();
         assert_eq!(kids, vec![second.as_str(), first.as_str()]);
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }

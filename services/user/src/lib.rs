@@ -43,7 +43,11 @@ pub struct State {
 }
 
 /// Connects, migrates, loads keys, and serves on `listener` until `shutdown`.
-pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let pool = mall_common::db::connect(&config.database_url, Duration::from_secs(30)).await?;
     mall_common::db::migrate(&pool, storage::MIGRATIONS).await?;
     let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;

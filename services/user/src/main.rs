@@ -26,7 +26,9 @@ async fn main() {
         Ok(l) => l,
         Err(e) => exit_bad_config(&format!("cannot listen on {}: {e}", config.listen)),
     };
-    if let Err(e) = user_service::run(config, listener, mall_common::server::shutdown_signal()).await {
+    if let Err(e) =
+        user_service::run(config, listener, mall_common::server::shutdown_signal()).await
+    {
         tracing::error!(error = format!("{e:#}"), "user service stopped");
         std::process::exit(1);
     }

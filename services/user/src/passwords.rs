@@ -18,18 +18,25 @@ pub struct Passwords {
 impl Passwords {
     pub async fn new() -> anyhow::Result<Self> {
         let dummy = hash(SecretString::from(uuid::Uuid::new_v4().to_string())).await?;
-        Ok(Self { dummy_hash: dummy.into() })
+        Ok(Self {
+            dummy_hash: dummy.into(),
+        })
     }
 
     /// True when `password` matches `stored`; with no stored hash, spends the same time on
     /// the dummy hash and answers false.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<bool> {
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> anyhow::Result<bool> {
         let (hash, real) = match stored {
             Some(h) => (h, true),
             None => (self.dummy_hash.to_string(), false),
         };
         let ok = tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
             Ok::<_, anyhow::Error>(
                 Argon2::default()
                     .verify_password(password.expose_secret().as_bytes(), &parsed)

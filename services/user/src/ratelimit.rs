@@ -25,9 +25,15 @@ impl LoginLimit {
     pub async fn locked(&self, email: &str) -> Option<u64> {
         let key = self.key(email);
         let mut conn = self.redis.conn();
-        let result: Result<(Option<u32>, i64), _> = redis::pipe().get(&key).ttl(&key).query_async(&mut conn).await;
+        let result: Result<(Option<u32>, i64), _> = redis::pipe()
+            .get(&key)
+            .ttl(&key)
+            .query_async(&mut conn)
+            .await;
         match result {
-            Ok((Some(n), ttl)) if n >= self.max_failures => Some(u64::try_from(ttl).unwrap_or(self.window_secs).max(1)),
+            Ok((Some(n), ttl)) if n >= self.max_failures => {
+                Some(u64::try_from(ttl).unwrap_or(self.window_secs).max(1))
+            }
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "login limit unavailable (Redis); not limiting");
@@ -57,7 +63,11 @@ impl LoginLimit {
     pub async fn reset(&self, email: &Email) {
         let key = self.key(email.as_str());
         let mut conn = self.redis.conn();
-        if let Err(e) = redis::cmd("DEL").arg(&key).query_async::<()>(&mut conn).await {
+        if let Err(e) = redis::cmd("DEL")
+            .arg(&key)
+            .query_async::<()>(&mut conn)
+            .await
+        {
             tracing::warn!(error = %e, "cannot reset the failed-login counter (Redis)");
         }
     }

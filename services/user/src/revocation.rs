@@ -29,7 +29,11 @@ pub async fn revoke_token(redis: &Redis, jti: &str, exp: i64) -> Result<(), redi
 
 /// Revokes every token of `user_id` issued at or before `before` (unix seconds).
 #[instrument(skip_all, fields(user_id))]
-pub async fn revoke_user(redis: &Redis, user_id: u64, before: i64) -> Result<(), redis::RedisError> {
+pub async fn revoke_user(
+    redis: &Redis,
+    user_id: u64,
+    before: i64,
+) -> Result<(), redis::RedisError> {
     let set = redis.key("revoked:users");
     let msg = json!({ "kind": "user", "sub": user_id.to_string(), "before": before }).to_string();
     redis::pipe()

@@ -33,7 +33,14 @@ pub struct AccessToken {
 }
 
 impl Issuer {
-    pub fn issue(&self, keys: &KeySet, user_id: u64, roles: &[String], now: i64, jti: &str) -> anyhow::Result<AccessToken> {
+    pub fn issue(
+        &self,
+        keys: &KeySet,
+        user_id: u64,
+        roles: &[String],
+        now: i64,
+        jti: &str,
+    ) -> anyhow::Result<AccessToken> {
         let exp = now + i64::try_from(self.ttl_secs)?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(keys.kid.clone());

@@ -22,7 +22,9 @@ struct RolesReq {
     roles: Vec<String>,
 }
 
-pub fn routes(state: Arc<State>) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
     let list = warp::path!("api" / "admin" / "users")
         .and(warp::get())
         .and(require_role("admin"))
@@ -34,12 +36,16 @@ pub fn routes(state: Arc<State>) -> impl Filter<Extract = (Response,), Error = w
         .and(require_role("admin"))
         .and(with_state(state.clone()))
         .and(json_body())
-        .and_then(|id, admin: Identity, s, r| async move { respond(set_roles(s, admin, id, r).await) });
+        .and_then(
+            |id, admin: Identity, s, r| async move { respond(set_roles(s, admin, id, r).await) },
+        );
     let revoke = warp::path!("api" / "admin" / "users" / u64 / "revoke-sessions")
         .and(warp::post())
         .and(require_role("admin"))
         .and(with_state(state))
-        .and_then(|id, admin: Identity, s| async move { respond(revoke_sessions(s, admin, id).await) });
+        .and_then(
+            |id, admin: Identity, s| async move { respond(revoke_sessions(s, admin, id).await) },
+        );
     list.or(roles).unify().or(revoke).unify()
 }
 
@@ -57,7 +63,12 @@ async fn list(state: Arc<State>, q: PageQuery) -> Result<Response, UserError> {
     ))
 }
 
-async fn set_roles(state: Arc<State>, admin: Identity, id: u64, req: RolesReq) -> Result<Response, UserError> {
+async fn set_roles(
+    state: Arc<State>,
+    admin: Identity,
+    id: u64,
+    req: RolesReq,
+) -> Result<Response, UserError> {
     let roles = Roles::parse(&req.roles).map_err(UserError::validation)?;
     let user = users::set_roles(&state.pool, id, &roles)
         .await?
@@ -66,16 +77,26 @@ async fn set_roles(state: Arc<State>, admin: Identity, id: u64, req: RolesReq) -
     Ok(json(StatusCode::OK, &user))
 }
 
-async fn revoke_sessions(state: Arc<State>, admin: Identity, id: u64) -> Result<Response, UserError> {
+async fn revoke_sessions(
+    state: Arc<State>,
+    admin: Identity,
+    id: u64,
+) -> Result<Response, UserError> {
     if users::find(&state.pool, id).await?.is_none() {
         return Err(UserError::not_found("no such user"));
     }
     let before = chrono::Utc::now().timestamp();
-    revocation::revoke_user(&state.redis, id, before).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot revoke sessions (Redis)");
-        UserError::Unavailable("redis")
-    })?;
+    revocation::revoke_user(&state.redis, id, before)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot revoke sessions (Redis)");
+            UserError::Unavailable("redis")
+        })?;
     refresh::revoke_user(&state.pool, id).await?;
-    tracing::info!(admin_id = admin.user_id, target_user_id = id, "sessions revoked");
+    tracing::info!(
+        admin_id = admin.user_id,
+        target_user_id = id,
+        "sessions revoked"
+    );
     Ok(no_content())
 }

@@ -24,7 +24,9 @@ pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-fn with_state(state: Arc<State>) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
+fn with_state(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
     warp::any().map(move || state.clone())
 }
 

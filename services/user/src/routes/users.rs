@@ -46,7 +46,9 @@ struct TokenPair {
     refresh_token: String,
 }
 
-pub fn routes(state: Arc<State>) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
     let register = warp::path!("api" / "users" / "register")
         .and(warp::post())
         .and(with_state(state.clone()))
@@ -72,7 +74,15 @@ pub fn routes(state: Arc<State>) -> impl Filter<Extract = (Response,), Error = w
         .and(with_state(state))
         .and(identity())
         .and_then(|s, id| async move { respond(me(s, id).await) });
-    register.or(login).unify().or(refresh).unify().or(logout).unify().or(me).unify()
+    register
+        .or(login)
+        .unify()
+        .or(refresh)
+        .unify()
+        .or(logout)
+        .unify()
+        .or(me)
+        .unify()
 }
 
 async fn register(state: Arc<State>, req: RegisterReq) -> Result<Response, UserError> {
@@ -126,7 +136,9 @@ async fn login(state: Arc<State>, req: LoginReq) -> Result<Response, UserError> 
 async fn start_session(state: &State, user_id: u64, roles: &Roles) -> Result<TokenPair, UserError> {
     let now = chrono::Utc::now().timestamp();
     let jti = uuid::Uuid::new_v4().simple().to_string();
-    let access = state.issuer.issue(&state.keys.current(), user_id, roles.as_slice(), now, &jti)?;
+    let access = state
+        .issuer
+        .issue(&state.keys.current(), user_id, roles.as_slice(), now, &jti)?;
     let refresh_token = new_refresh_token()?;
     let family = uuid::Uuid::new_v4().simple().to_string();
     refresh::insert(
@@ -155,17 +167,24 @@ async fn refresh(state: Arc<State>, req: RefreshReq) -> Result<Response, UserErr
     let access_exp = now + i64::try_from(state.issuer.ttl_secs).unwrap_or(900);
     let next_token = new_refresh_token()?;
     let next_hash = refresh_hash(&next_token);
-    let outcome = refresh::rotate(&state.pool, &refresh_hash(&req.refresh_token), |_, _| {
-        Some((next_hash.clone(), jti.clone(), access_exp, state.refresh_ttl_secs))
-    })
-    .await?;
+    let successor = refresh::Successor {
+        token_hash: &next_hash,
+        access_jti: &jti,
+        access_expires_at: access_exp,
+        ttl_secs: state.refresh_ttl_secs,
+    };
+    let outcome =
+        refresh::rotate(&state.pool, &refresh_hash(&req.refresh_token), &successor).await?;
     match outcome {
         refresh::Rotation::Rotated { user_id } => {
             let Some(user) = users::find(&state.pool, user_id).await? else {
                 return Err(UserError::InvalidRefresh("refresh token is not valid"));
             };
             let roles = Roles::from_stored(&user.roles.join(","));
-            let access = state.issuer.issue(&state.keys.current(), user_id, roles.as_slice(), now, &jti)?;
+            let access =
+                state
+                    .issuer
+                    .issue(&state.keys.current(), user_id, roles.as_slice(), now, &jti)?;
             tracing::info!(user_id, "refresh token rotated");
             Ok(json(
                 StatusCode::OK,
@@ -178,7 +197,10 @@ async fn refresh(state: Arc<State>, req: RefreshReq) -> Result<Response, UserErr
             ))
         }
         refresh::Rotation::Invalid => Err(UserError::InvalidRefresh("refresh token is not valid")),
-        refresh::Rotation::Reused { user_id, access_tokens } => {
+        refresh::Rotation::Reused {
+            user_id,
+            access_tokens,
+        } => {
             tracing::warn!(user_id, "refresh token reuse detected; revoking the family");
             for (jti, exp) in access_tokens {
                 if let Err(e) = revocation::revoke_token(&state.redis, &jti, exp).await {
@@ -196,10 +218,12 @@ async fn logout(state: Arc<State>, id: Identity) -> Result<Response, UserError> 
     let (Some(jti), Some(exp)) = (id.token_id.as_deref(), id.token_expires) else {
         return Err(CommonError::Unauthorized.into());
     };
-    revocation::revoke_token(&state.redis, jti, exp).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot revoke the token (Redis)");
-        UserError::Unavailable("redis")
-    })?;
+    revocation::revoke_token(&state.redis, jti, exp)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot revoke the token (Redis)");
+            UserError::Unavailable("redis")
+        })?;
     refresh::revoke_family_of_access(&state.pool, jti).await?;
     tracing::info!(user_id = id.user_id, "logged out");
     Ok(no_content())

@@ -12,7 +12,8 @@ pub fn now_naive() -> NaiveDateTime {
 }
 
 pub fn rfc3339(t: NaiveDateTime) -> String {
-    DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The embedded migrations.

@@ -25,7 +25,10 @@ pub async fn insert(pool: &Pool, new: &NewRefresh<'_>) -> Result<(), mysql_async
     insert_on(&mut conn, new).await
 }
 
-async fn insert_on<C: Queryable>(conn: &mut C, new: &NewRefresh<'_>) -> Result<(), mysql_async::Error> {
+async fn insert_on<C: Queryable>(
+    conn: &mut C,
+    new: &NewRefresh<'_>,
+) -> Result<(), mysql_async::Error> {
     let now = now_naive();
     let ttl = Duration::seconds(i64::try_from(new.ttl_secs).unwrap_or(i64::MAX / 2_000));
     conn.exec_drop(
@@ -43,18 +46,38 @@ pub enum Rotation {
     /// Unknown, expired or revoked.
     Invalid,
     /// Already spent: the whole family is now revoked; these access tokens must be revoked too.
-    Reused { user_id: u64, access_tokens: Vec<(String, i64)> },
+    Reused {
+        user_id: u64,
+        access_tokens: Vec<(String, i64)>,
+    },
 }
 
-/// Spends `token_hash` and stores `next` (same family) in one transaction. `next` is built
-/// by the caller from the user id, which is why it is a closure.
+/// `user_id, family_id, expires_at, used_at, revoked_at` of a presented token.
+type Presented = (
+    u64,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// The successor of a rotated token (its user and family come from the spent one).
+pub struct Successor<'a> {
+    pub token_hash: &'a str,
+    pub access_jti: &'a str,
+    pub access_expires_at: i64,
+    pub ttl_secs: u64,
+}
+
+/// Spends `token_hash` and stores its successor in the same family, in one transaction.
 #[instrument(skip_all)]
-pub async fn rotate<F>(pool: &Pool, token_hash: &str, next: F) -> Result<Rotation, mysql_async::Error>
-where
-    F: FnOnce(u64, &str) -> Option<(String, String, i64, u64)>,
-{
+pub async fn rotate(
+    pool: &Pool,
+    token_hash: &str,
+    next: &Successor<'_>,
+) -> Result<Rotation, mysql_async::Error> {
     let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    let row: Option<(u64, String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> = tx
+    let row: Option<Presented> = tx
         .exec_first(
             "SELECT user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
             (token_hash,),
@@ -70,22 +93,25 @@ where
     if used.is_some() {
         let access_tokens = revoke_family_on(&mut tx, &family).await?;
         tx.commit().await?;
-        return Ok(Rotation::Reused { user_id, access_tokens });
+        return Ok(Rotation::Reused {
+            user_id,
+            access_tokens,
+        });
     }
-    let Some((new_hash, access_jti, access_exp, ttl)) = next(user_id, &family) else {
-        return Ok(Rotation::Invalid);
-    };
-    tx.exec_drop("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", (now, token_hash))
-        .await?;
+    tx.exec_drop(
+        "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?",
+        (now, token_hash),
+    )
+    .await?;
     insert_on(
         &mut tx,
         &NewRefresh {
             user_id,
             family_id: &family,
-            token_hash: &new_hash,
-            access_jti: &access_jti,
-            access_expires_at: access_exp,
-            ttl_secs: ttl,
+            token_hash: next.token_hash,
+            access_jti: next.access_jti,
+            access_expires_at: next.access_expires_at,
+            ttl_secs: next.ttl_secs,
         },
     )
     .await?;
@@ -94,7 +120,10 @@ where
 }
 
 /// Revokes the family and returns its still-live access tokens `(jti, exp)`.
-async fn revoke_family_on<C: Queryable>(conn: &mut C, family: &str) -> Result<Vec<(String, i64)>, mysql_async::Error> {
+async fn revoke_family_on<C: Queryable>(
+    conn: &mut C,
+    family: &str,
+) -> Result<Vec<(String, i64)>, mysql_async::Error> {
     let now = now_naive();
     conn.exec_drop(
         "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
@@ -113,7 +142,10 @@ async fn revoke_family_on<C: Queryable>(conn: &mut C, family: &str) -> Result<Ve
 pub async fn revoke_family_of_access(pool: &Pool, jti: &str) -> Result<(), mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let family: Option<String> = conn
-        .exec_first("SELECT family_id FROM refresh_tokens WHERE access_jti = ?", (jti,))
+        .exec_first(
+            "SELECT family_id FROM refresh_tokens WHERE access_jti = ?",
+            (jti,),
+        )
         .await?;
     if let Some(family) = family {
         revoke_family_on(&mut conn, &family).await?;

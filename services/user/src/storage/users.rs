@@ -35,7 +35,13 @@ const COLUMNS: &str = "id, email, name, roles, created_at";
 
 /// Inserts a user; a duplicate email surfaces as the MySQL duplicate-key error.
 #[instrument(skip_all)]
-pub async fn insert(pool: &Pool, email: &Email, name: &Name, hash: &str, roles: &Roles) -> Result<UserView, mysql_async::Error> {
+pub async fn insert(
+    pool: &Pool,
+    email: &Email,
+    name: &Name,
+    hash: &str,
+    roles: &Roles,
+) -> Result<UserView, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let now = now_naive();
     conn.exec_drop(
@@ -55,10 +61,16 @@ pub async fn insert(pool: &Pool, email: &Email, name: &Name, hash: &str, roles: 
 
 /// `(id, password hash, roles)` for a login.
 #[instrument(skip_all)]
-pub async fn credentials(pool: &Pool, email: &Email) -> Result<Option<(u64, String, Roles)>, mysql_async::Error> {
+pub async fn credentials(
+    pool: &Pool,
+    email: &Email,
+) -> Result<Option<(u64, String, Roles)>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let row: Option<(u64, String, String)> = conn
-        .exec_first("SELECT id, password_hash, roles FROM users WHERE email = ?", (email.as_str(),))
+        .exec_first(
+            "SELECT id, password_hash, roles FROM users WHERE email = ?",
+            (email.as_str(),),
+        )
         .await?;
     Ok(row.map(|(id, hash, roles)| (id, hash, Roles::from_stored(&roles))))
 }
@@ -73,17 +85,28 @@ pub async fn find(pool: &Pool, id: u64) -> Result<Option<UserView>, mysql_async:
 }
 
 #[instrument(skip_all)]
-pub async fn page(pool: &Pool, offset: u64, limit: u32) -> Result<(Vec<UserView>, u64), mysql_async::Error> {
+pub async fn page(
+    pool: &Pool,
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<UserView>, u64), mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let rows: Vec<Row> = conn
-        .exec(format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT ? OFFSET ?"), (limit, offset))
+        .exec(
+            format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT ? OFFSET ?"),
+            (limit, offset),
+        )
         .await?;
     let total: Option<u64> = conn.query_first("SELECT COUNT(*) FROM users").await?;
     Ok((rows.into_iter().map(view).collect(), total.unwrap_or(0)))
 }
 
 #[instrument(skip_all, fields(user_id = id))]
-pub async fn set_roles(pool: &Pool, id: u64, roles: &Roles) -> Result<Option<UserView>, mysql_async::Error> {
+pub async fn set_roles(
+    pool: &Pool,
+    id: u64,
+    roles: &Roles,
+) -> Result<Option<UserView>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     conn.exec_drop(
         "UPDATE users SET roles = ?, updated_at = ? WHERE id = ?",
@@ -97,7 +120,11 @@ pub async fn set_roles(pool: &Pool, id: u64, roles: &Roles) -> Result<Option<Use
 /// Makes sure the bootstrap admin exists and holds the admin role. The password is set
 /// only when the account is created.
 #[instrument(skip_all)]
-pub async fn ensure_admin(pool: &Pool, email: &Email, hash: &str) -> Result<u64, mysql_async::Error> {
+pub async fn ensure_admin(
+    pool: &Pool,
+    email: &Email,
+    hash: &str,
+) -> Result<u64, mysql_async::Error> {
     if let Some((id, _, roles)) = credentials(pool, email).await? {
         if !roles.contains("admin") {
             set_roles(pool, id, &Roles::admin()).await?;
@@ -108,7 +135,10 @@ pub async fn ensure_admin(pool: &Pool, email: &Email, hash: &str) -> Result<u64,
     match insert(pool, email, &name, hash, &Roles::admin()).await {
         Ok(u) => Ok(u.id),
         // Two slots starting at once: the other one created it.
-        Err(e) if mall_common::error::is_duplicate_key(&e) => Ok(credentials(pool, email).await?.map(|c| c.0).unwrap_or_default()),
+        Err(e) if mall_common::error::is_duplicate_key(&e) => Ok(credentials(pool, email)
+            .await?
+            .map(|c| c.0)
+            .unwrap_or_default()),
         Err(e) => Err(e),
     }
 }

@@ -1,0 +1,215 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mall_common::config::ServiceInfo;
+use mysql_async::prelude::Queryable;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use user_service::config::Config;
+use user_service::domain::Email;
+
+pub const ADMIN_EMAIL: &str = "root@mall.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
+fn mysql_root() -> String {
+    std::env::var("MALL_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+fn redis_url() -> String {
+    std::env::var("MALL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub prefix: String,
+    pub keys_dir: PathBuf,
+    db: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let db = format!("test_user_{suffix}");
+    let root = mysql_async::Pool::new(mysql_root().as_str());
+    let mut conn = root
+        .get_conn()
+        .await
+        .expect("MariaDB must run at 127.0.0.1:3306 (MALL_TEST_MYSQL_URL)");
+    conn.query_drop(format!("CREATE DATABASE `{db}`"))
+        .await
+        .expect("create db");
+    drop(conn);
+    root.disconnect().await.ok();
+
+    let keys_dir = std::env::temp_dir().join(format!("mall-user-keys-{suffix}"));
+    let password_file = std::env::temp_dir().join(format!("mall-admin-{suffix}"));
+    std::fs::write(&password_file, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    let prefix = format!("test:{suffix}:");
+    let config = Config {
+        info: ServiceInfo {
+            name: "user".into(),
+            color: "blue".into(),
+            version: "test".into(),
+        },
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: SecretString::from(format!("{}/{db}", mysql_root())),
+        redis_url: redis_url(),
+        redis_prefix: prefix.clone(),
+        grace: Duration::from_secs(2),
+        keys_dir: keys_dir.clone(),
+        generate_key: true,
+        keys_rescan: Duration::from_millis(200),
+        issuer: "mall".into(),
+        audience: "mall-api".into(),
+        access_ttl_secs: 900,
+        refresh_ttl_secs: 3600,
+        login_max_failures: 3,
+        login_window_secs: 60,
+        bootstrap_admin: Some((
+            Email::parse(ADMIN_EMAIL).unwrap(),
+            SecretString::from(ADMIN_PASSWORD.to_owned()),
+        )),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        if let Err(e) = user_service::run(config, listener, async {
+            rx.await.ok();
+        })
+        .await
+        {
+            panic!("user service failed: {e:#}");
+        }
+    });
+    let app = TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        prefix,
+        keys_dir,
+        db,
+        stop: Some(tx),
+    };
+    for _ in 0..200 {
+        if let Ok(r) = app.http.get(format!("{}/ready", app.base)).send().await {
+            if r.status() == 200 {
+                return app;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("user service never became ready");
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let db = self.db.clone();
+        let dir = self.keys_dir.clone();
+        // Async cleanup from Drop: a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let root = mysql_async::Pool::new(mysql_root().as_str());
+                if let Ok(mut c) = root.get_conn().await {
+                    let _ = c
+                        .query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+                        .await;
+                }
+                root.disconnect().await.ok();
+            });
+            let _ = std::fs::remove_dir_all(dir);
+        })
+        .join();
+    }
+}
+
+/// The identity headers nginx copies from auth-proxy's answer.
+pub struct As {
+    pub user_id: u64,
+    pub roles: &'static str,
+    pub jti: Option<String>,
+    pub exp: Option<i64>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn request_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        who: &As,
+    ) -> reqwest::RequestBuilder {
+        let mut r = self
+            .http
+            .request(method, self.url(path))
+            .header("x-user-id", who.user_id.to_string())
+            .header("x-user-roles", who.roles);
+        if let Some(jti) = &who.jti {
+            r = r.header("x-token-id", jti);
+        }
+        if let Some(exp) = who.exp {
+            r = r.header("x-token-expires", exp.to_string());
+        }
+        r
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let r = self
+            .post(
+                "/api/users/register",
+                json!({"email": email, "password": "correct horse battery", "name": "Ann"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        r.json().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/users/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(redis_url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn unique_email() -> String {
+    format!("u{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// The claims of an access token, without verifying (the tokens module verifies).
+pub fn claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}

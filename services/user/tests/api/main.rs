@@ -1,0 +1,11 @@
+//! Integration tests of the user service: the real `run` on port 0 against a real MariaDB
+//! (a database of its own per test, dropped after) and a real Redis (a key prefix of its
+//! own per test). Requests carry the identity headers nginx would copy from auth-proxy.
+
+#![allow(clippy::unwrap_used)]
+
+mod accounts;
+mod admin;
+mod helpers;
+mod sessions;
+mod tokens;
