@@ -63,3 +63,74 @@ impl Redis {
         )
     }
 }
+
+/// Read-cache helpers: Redis trouble is a miss, never an error (MySQL is the source of
+/// truth; a Redis outage costs speed, not correctness), logged at warn.
+impl Redis {
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let mut conn = self.conn();
+        match redis::cmd("GET")
+            .arg(key)
+            .query_async::<Option<Vec<u8>>>(&mut conn)
+            .await
+        {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cache read failed; reading from the database");
+                None
+            }
+        }
+    }
+
+    pub async fn set_json<T: serde::Serialize>(&self, key: &str, value: &T, ttl_secs: u64) {
+        let Ok(bytes) = serde_json::to_vec(value) else {
+            return;
+        };
+        let mut conn = self.conn();
+        let set = redis::cmd("SET")
+            .arg(key)
+            .arg(bytes)
+            .arg("EX")
+            .arg(ttl_secs)
+            .query_async::<()>(&mut conn)
+            .await;
+        if let Err(e) = set {
+            tracing::warn!(error = %e, "cache write failed");
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), redis::RedisError> {
+        let mut conn = self.conn();
+        redis::cmd("DEL")
+            .arg(key)
+            .query_async::<()>(&mut conn)
+            .await
+    }
+
+    /// The current generation of a cache namespace (`None` when Redis is unreachable:
+    /// callers then skip the cache).
+    pub async fn generation(&self, name: &str) -> Option<u64> {
+        let mut conn = self.conn();
+        match redis::cmd("GET")
+            .arg(self.key(name))
+            .query_async::<Option<u64>>(&mut conn)
+            .await
+        {
+            Ok(g) => Some(g.unwrap_or(0)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cache unavailable; reading from the database");
+                None
+            }
+        }
+    }
+
+    /// Starts a new generation: every key built from the old one is dead at once.
+    pub async fn bump_generation(&self, name: &str) -> Result<(), redis::RedisError> {
+        let mut conn = self.conn();
+        redis::cmd("INCR")
+            .arg(self.key(name))
+            .query_async::<()>(&mut conn)
+            .await
+    }
+}

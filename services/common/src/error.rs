@@ -49,7 +49,13 @@ pub trait ApiError: std::error::Error + Sized + 'static {
     /// What the client may read. Internal errors must answer a fixed text.
     fn public_message(&self) -> String;
 
-    /// Logs internal errors (with their cause chain) and builds the response.
+    /// Seconds a client should wait before retrying (sent as `Retry-After`).
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
+
+    /// Logs internal errors (with their cause chain, inside the request span, so with the
+    /// trace id) and builds the response.
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
@@ -59,8 +65,43 @@ pub trait ApiError: std::error::Error + Sized + 'static {
                 "request failed"
             );
         }
-        error_response(status, self.code(), &self.public_message())
+        let mut resp = error_response(status, self.code(), &self.public_message());
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(secs.max(1)),
+            );
+        }
+        resp
     }
+}
+
+/// For a service error enum with a `Common(CommonError)` variant: the conversions from
+/// database and internal errors, and `validation` / `not_found` / `conflict` shorthands.
+#[macro_export]
+macro_rules! service_error_basics {
+    ($t:ty) => {
+        impl From<::mysql_async::Error> for $t {
+            fn from(e: ::mysql_async::Error) -> Self {
+                Self::Common($crate::error::CommonError::Db(e))
+            }
+        }
+        impl From<::anyhow::Error> for $t {
+            fn from(e: ::anyhow::Error) -> Self {
+                Self::Common($crate::error::CommonError::Internal(e))
+            }
+        }
+        impl $t {
+            #[allow(dead_code)]
+            pub fn validation(msg: impl Into<String>) -> Self {
+                Self::Common($crate::error::CommonError::Validation(msg.into()))
+            }
+            #[allow(dead_code)]
+            pub fn not_found(msg: impl Into<String>) -> Self {
+                Self::Common($crate::error::CommonError::NotFound(msg.into()))
+            }
+        }
+    };
 }
 
 /// Errors common to every service, usable directly or wrapped by a service enum with
@@ -126,23 +167,11 @@ impl ApiError for CommonError {
         }
     }
 
-    fn into_response(self) -> Response {
-        let retry = match &self {
+    fn retry_after(&self) -> Option<u64> {
+        match self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
-        };
-        let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = &self as &dyn std::error::Error, "request failed");
         }
-        let mut resp = error_response(status, self.code(), &self.public_message());
-        if let Some(secs) = retry {
-            resp.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from(secs.max(1)),
-            );
-        }
-        resp
     }
 }
 

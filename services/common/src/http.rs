@@ -133,7 +133,7 @@ impl Paging {
 }
 
 /// `{ items, page, size, total }`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct PageOf<T> {
     pub items: Vec<T>,
     pub page: u32,

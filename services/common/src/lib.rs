@@ -12,4 +12,5 @@ pub mod http;
 pub mod ops;
 pub mod server;
 pub mod telemetry;
+pub mod testing;
 pub mod trace;

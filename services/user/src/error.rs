@@ -3,7 +3,6 @@
 
 use http::StatusCode;
 use mall_common::error::{ApiError, CommonError};
-use warp::reply::Response;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -19,27 +18,7 @@ pub enum UserError {
     Unavailable(&'static str),
 }
 
-impl From<mysql_async::Error> for UserError {
-    fn from(e: mysql_async::Error) -> Self {
-        Self::Common(CommonError::Db(e))
-    }
-}
-
-impl From<anyhow::Error> for UserError {
-    fn from(e: anyhow::Error) -> Self {
-        Self::Common(CommonError::Internal(e))
-    }
-}
-
-impl UserError {
-    pub fn validation(msg: impl Into<String>) -> Self {
-        Self::Common(CommonError::Validation(msg.into()))
-    }
-
-    pub fn not_found(msg: impl Into<String>) -> Self {
-        Self::Common(CommonError::NotFound(msg.into()))
-    }
-}
+mall_common::service_error_basics!(UserError);
 
 impl ApiError for UserError {
     fn status(&self) -> StatusCode {
@@ -71,20 +50,10 @@ impl ApiError for UserError {
         }
     }
 
-    fn into_response(self) -> Response {
+    fn retry_after(&self) -> Option<u64> {
         match self {
-            // Keeps Retry-After and the logging of internal causes.
-            Self::Common(c) => c.into_response(),
-            other => {
-                if other.status().is_server_error() {
-                    tracing::error!(error = &other as &dyn std::error::Error, "request failed");
-                }
-                mall_common::error::error_response(
-                    other.status(),
-                    other.code(),
-                    &other.public_message(),
-                )
-            }
+            Self::Common(c) => c.retry_after(),
+            _ => None,
         }
     }
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use mall_common::config::ServiceInfo;
-use mysql_async::prelude::Queryable;
+use mall_common::testing::{self, TestDb};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use user_service::config::Config;
@@ -11,37 +11,20 @@ use user_service::domain::Email;
 pub const ADMIN_EMAIL: &str = "root@mall.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
-fn mysql_root() -> String {
-    std::env::var("MALL_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
-}
-
-fn redis_url() -> String {
-    std::env::var("MALL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
-}
-
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub prefix: String,
     pub keys_dir: PathBuf,
-    db: String,
+    _db: TestDb,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 pub async fn spawn_app() -> TestApp {
-    let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-    let db = format!("test_user_{suffix}");
-    let root = mysql_async::Pool::new(mysql_root().as_str());
-    let mut conn = root
-        .get_conn()
+    let suffix = testing::suffix();
+    let db = TestDb::create("user")
         .await
         .expect("MariaDB must run at 127.0.0.1:3306 (MALL_TEST_MYSQL_URL)");
-    conn.query_drop(format!("CREATE DATABASE `{db}`"))
-        .await
-        .expect("create db");
-    drop(conn);
-    root.disconnect().await.ok();
-
     let keys_dir = std::env::temp_dir().join(format!("mall-user-keys-{suffix}"));
     let password_file = std::env::temp_dir().join(format!("mall-admin-{suffix}"));
     std::fs::write(&password_file, format!("{ADMIN_PASSWORD}\n")).unwrap();
@@ -53,8 +36,8 @@ pub async fn spawn_app() -> TestApp {
             version: "test".into(),
         },
         listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: SecretString::from(format!("{}/{db}", mysql_root())),
-        redis_url: redis_url(),
+        database_url: db.url.clone(),
+        redis_url: testing::redis_url(),
         redis_prefix: prefix.clone(),
         grace: Duration::from_secs(2),
         keys_dir: keys_dir.clone(),
@@ -88,18 +71,11 @@ pub async fn spawn_app() -> TestApp {
         http: reqwest::Client::new(),
         prefix,
         keys_dir,
-        db,
+        _db: db,
         stop: Some(tx),
     };
-    for _ in 0..200 {
-        if let Ok(r) = app.http.get(format!("{}/ready", app.base)).send().await {
-            if r.status() == 200 {
-                return app;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("user service never became ready");
+    testing::wait_ready(&app.base).await;
+    app
 }
 
 impl Drop for TestApp {
@@ -107,26 +83,7 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let db = self.db.clone();
-        let dir = self.keys_dir.clone();
-        // Async cleanup from Drop: a short-lived runtime on its own thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let root = mysql_async::Pool::new(mysql_root().as_str());
-                if let Ok(mut c) = root.get_conn().await {
-                    let _ = c
-                        .query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
-                        .await;
-                }
-                root.disconnect().await.ok();
-            });
-            let _ = std::fs::remove_dir_all(dir);
-        })
-        .join();
+        let _ = std::fs::remove_dir_all(&self.keys_dir);
     }
 }
 
@@ -192,7 +149,7 @@ impl TestApp {
     }
 
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(redis_url())
+        redis::Client::open(testing::redis_url())
             .unwrap()
             .get_multiplexed_async_connection()
             .await

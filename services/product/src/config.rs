@@ -1,0 +1,60 @@
+//! The product service's configuration: the shared service flags, cache lifetime and the
+//! demo catalog switch.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser};
+use mall_common::config::{ServiceArgs, ServiceInfo};
+use secrecy::SecretString;
+
+pub const DEFAULT_PORT: u16 = 8102;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "product-service",
+    version,
+    about = "The catalog, stock and reservations."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// Seconds a cached product or list page may live (writes invalidate at once anyway).
+    #[arg(long, env = "CACHE_TTL_SECS", default_value_t = 60)]
+    pub cache_ttl_secs: u64,
+
+    /// Load the demo catalog when the catalog is empty (dev only).
+    #[arg(long, env = "SEED_DEMO_CATALOG", action = ArgAction::Set, default_value_t = false)]
+    pub seed_demo: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub info: ServiceInfo,
+    pub listen: SocketAddr,
+    pub database_url: SecretString,
+    pub redis_url: String,
+    pub redis_prefix: String,
+    pub grace: Duration,
+    pub cache_ttl_secs: u64,
+    pub seed_demo: bool,
+}
+
+impl Cli {
+    pub fn into_config(self) -> Result<Config, String> {
+        if self.cache_ttl_secs == 0 {
+            return Err("CACHE_TTL_SECS must be positive".into());
+        }
+        Ok(Config {
+            info: self.service.info("product", env!("CARGO_PKG_VERSION")),
+            listen: self.service.listen_or(DEFAULT_PORT),
+            database_url: self.service.database_url_or_default("product"),
+            redis_url: self.service.redis_url.clone(),
+            redis_prefix: self.service.redis_prefix.clone(),
+            grace: self.service.grace(),
+            cache_ttl_secs: self.cache_ttl_secs,
+            seed_demo: self.seed_demo,
+        })
+    }
+}

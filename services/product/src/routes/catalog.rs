@@ -1,0 +1,81 @@
+//! `GET /api/products`, `GET /api/products/{id}`, `GET /api/categories` (public, cached).
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use mall_common::error::respond;
+use mall_common::http::{PageOf, PageQuery, Paging};
+use warp::reply::Response;
+use warp::Filter;
+
+use super::{json, with_state};
+use crate::domain::{Search, SearchQuery};
+use crate::error::ProductError;
+use crate::storage::products::{self, Product};
+use crate::State;
+
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let list = warp::path!("api" / "products")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(warp::query::<SearchQuery>())
+        .and_then(|s, q| async move { respond(list(s, q).await) });
+    let detail = warp::path!("api" / "products" / u64)
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and_then(|id, s| async move { respond(detail(s, id).await) });
+    let categories = warp::path!("api" / "categories")
+        .and(warp::get())
+        .and(with_state(state))
+        .and_then(|s| async move { respond(categories(s).await) });
+    list.or(detail).unify().or(categories).unify()
+}
+
+async fn list(state: Arc<State>, q: SearchQuery) -> Result<Response, ProductError> {
+    let search = Search::parse(&q).map_err(ProductError::validation)?;
+    let paging = Paging::try_from_query(PageQuery {
+        page: q.page,
+        size: q.size,
+    })?;
+    let key = format!("list:{}", search.cache_key(paging.page, paging.size));
+    let pool = state.pool.clone();
+    let page: PageOf<Product> = state
+        .cache
+        .get_or_load(&key, async move {
+            let (items, total) =
+                products::search(&pool, &search, paging.offset(), paging.size).await?;
+            Ok::<_, ProductError>(PageOf {
+                items,
+                page: paging.page,
+                size: paging.size,
+                total,
+            })
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+async fn detail(state: Arc<State>, id: u64) -> Result<Response, ProductError> {
+    let pool = state.pool.clone();
+    let found: Option<Product> = state
+        .cache
+        .get_or_load(&format!("product:{id}"), async move {
+            Ok::<_, ProductError>(products::find(&pool, id).await?)
+        })
+        .await?;
+    let product = found.ok_or_else(|| ProductError::not_found("no such product"))?;
+    Ok(json(StatusCode::OK, &product))
+}
+
+async fn categories(state: Arc<State>) -> Result<Response, ProductError> {
+    let pool = state.pool.clone();
+    let list = state
+        .cache
+        .get_or_load("categories", async move {
+            Ok::<_, ProductError>(products::categories(&pool).await?)
+        })
+        .await?;
+    Ok(json(StatusCode::OK, &list))
+}

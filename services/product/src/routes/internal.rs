@@ -1,0 +1,137 @@
+//! The internal API (`/internal/…`, never exposed by nginx): the cart's batch lookup and
+//! the order service's reservations.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use mall_common::error::respond;
+use mall_common::http::json_body;
+use serde::Deserialize;
+use warp::reply::Response;
+use warp::Filter;
+
+use super::{json, with_state};
+use crate::domain::{Reservation, ReserveBody};
+use crate::error::ProductError;
+use crate::storage::products;
+use crate::storage::reservations::{self, Reserve, Transition};
+use crate::State;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdsQuery {
+    ids: String,
+}
+
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let lookup = warp::path!("internal" / "products")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(warp::query::<IdsQuery>())
+        .and_then(|s, q| async move { respond(lookup(s, q).await) });
+    let reserve = warp::path!("internal" / "reservations")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(json_body())
+        .and_then(|s, b| async move { respond(reserve(s, b).await) });
+    let get = warp::path!("internal" / "reservations" / u64)
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and_then(|id, s| async move { respond(get(s, id).await) });
+    let commit = warp::path!("internal" / "reservations" / u64 / "commit")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and_then(|id, s| async move { respond(transition(s, id, true).await) });
+    let release = warp::path!("internal" / "reservations" / u64 / "release")
+        .and(warp::post())
+        .and(with_state(state))
+        .and_then(|id, s| async move { respond(transition(s, id, false).await) });
+    lookup
+        .or(reserve)
+        .unify()
+        .or(get)
+        .unify()
+        .or(commit)
+        .unify()
+        .or(release)
+        .unify()
+}
+
+async fn lookup(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError> {
+    let ids: Vec<u64> = q
+        .ids
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| ProductError::validation("ids must be comma-separated product ids"))?;
+    if ids.len() > 200 {
+        return Err(ProductError::validation("at most 200 ids"));
+    }
+    Ok(json(
+        StatusCode::OK,
+        &products::find_many(&state.pool, &ids).await?,
+    ))
+}
+
+async fn reserve(state: Arc<State>, body: ReserveBody) -> Result<Response, ProductError> {
+    let r = Reservation::parse(body).map_err(ProductError::validation)?;
+    match reservations::reserve(&state.pool, &r).await? {
+        Reserve::Done(view) => {
+            state.cache.invalidate().await;
+            tracing::info!(
+                order_id = r.order_id,
+                items = view.items.len(),
+                "stock reserved"
+            );
+            Ok(json(StatusCode::OK, &view))
+        }
+        Reserve::OutOfStock { product_id } => {
+            tracing::info!(
+                order_id = r.order_id,
+                product_id,
+                "reservation refused: out of stock"
+            );
+            Err(ProductError::OutOfStock { product_id })
+        }
+        Reserve::Mismatch => Err(ProductError::Conflict(format!(
+            "order {} was reserved with other items",
+            r.order_id
+        ))),
+    }
+}
+
+async fn get(state: Arc<State>, order_id: u64) -> Result<Response, ProductError> {
+    let view = reservations::find(&state.pool, order_id)
+        .await?
+        .ok_or_else(|| ProductError::not_found("no such reservation"))?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+async fn transition(
+    state: Arc<State>,
+    order_id: u64,
+    commit: bool,
+) -> Result<Response, ProductError> {
+    let outcome = if commit {
+        reservations::commit(&state.pool, order_id).await?
+    } else {
+        reservations::release(&state.pool, order_id).await?
+    };
+    match outcome {
+        Transition::Done(status) => {
+            if !commit {
+                state.cache.invalidate().await;
+            }
+            tracing::info!(order_id, status = %status, "reservation {}", if commit { "committed" } else { "released" });
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "order_id": order_id, "status": status }),
+            ))
+        }
+        Transition::NotFound => Err(ProductError::not_found("no such reservation")),
+        Transition::Refused(why) => Err(ProductError::Conflict(why)),
+    }
+}

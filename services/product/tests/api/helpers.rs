@@ -1,0 +1,114 @@
+use std::time::Duration;
+
+use mall_common::config::ServiceInfo;
+use mall_common::testing::{self, TestDb};
+use product_service::config::Config;
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _db: TestDb,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with_redis(&testing::redis_url()).await
+}
+
+pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
+    let db = TestDb::create("product")
+        .await
+        .expect("MariaDB must run (MALL_TEST_MYSQL_URL)");
+    let config = Config {
+        info: ServiceInfo {
+            name: "product".into(),
+            color: "blue".into(),
+            version: "test".into(),
+        },
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: db.url.clone(),
+        redis_url: redis_url.to_owned(),
+        redis_prefix: format!("test:{}:", testing::suffix()),
+        grace: Duration::from_secs(2),
+        cache_ttl_secs: 60,
+        seed_demo: false,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        product_service::run(config, listener, async {
+            rx.await.ok();
+        })
+        .await
+        .expect("product service");
+    });
+    let app = TestApp {
+        base,
+        http: reqwest::Client::new(),
+        stop: Some(tx),
+        _db: db,
+    };
+    // Readiness may be "degraded" (200) when Redis is away; both count as up.
+    testing::wait_ready(&app.base).await;
+    app
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("x-user-id", "1")
+            .header("x-user-roles", "customer,admin")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    /// Creates a product and returns it.
+    pub async fn create(&self, name: &str, price: i64, stock: i64, category: &str) -> Value {
+        let r = self
+            .admin(reqwest::Method::POST, "/api/products")
+            .json(&json!({"name": name, "description": format!("about {name}"), "price": price, "stock": stock, "category": category}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json().await.unwrap()
+    }
+
+    pub async fn reserve(&self, order_id: u64, items: Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/internal/reservations"))
+            .json(&json!({"order_id": order_id, "items": items}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stock_of(&self, id: u64) -> i64 {
+        self.get_json(&format!("/api/products/{id}")).await["stock"]
+            .as_i64()
+            .unwrap()
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the product service: the real `run` on port 0 against a real
+//! MariaDB (own database per test) and a real Redis (own prefix; one test runs its own
+//! redis-server to stop and restart it).
+
+#![allow(clippy::unwrap_used)]
+
+mod cache;
+mod catalog;
+mod helpers;
+mod reservations;
