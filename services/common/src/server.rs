@@ -181,6 +181,28 @@ pub fn route_label(path: &str) -> String {
     out
 }
 
+/// What every service's `main` does after parsing its config: JSON telemetry, bind, run
+/// until SIGTERM/SIGINT, and exit 1 (with the cause logged) if the service fails, 64 if
+/// the address cannot be bound.
+pub async fn launch<F, Fut>(info: &ServiceInfo, listen: std::net::SocketAddr, run: F)
+where
+    F: FnOnce(TcpListener, std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    if let Err(e) = crate::telemetry::init(&info.identity()) {
+        eprintln!("{e:#}");
+        std::process::exit(1);
+    }
+    let listener = match TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => crate::config::exit_bad_config(&format!("cannot listen on {listen}: {e}")),
+    };
+    if let Err(e) = run(listener, Box::pin(shutdown_signal())).await {
+        tracing::error!(error = format!("{e:#}"), "{} service stopped", info.name);
+        std::process::exit(1);
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

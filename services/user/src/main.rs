@@ -1,5 +1,4 @@
-//! `user-service`: parses config, initialises telemetry, runs the service (or a one-off
-//! command such as `keygen`).
+//! `user-service`: parses config, then runs the service or a one-off command (`keygen`).
 
 use mall_common::config::{exit_bad_config, parse_or_exit};
 use user_service::config::{Cli, Command};
@@ -18,18 +17,6 @@ async fn main() {
         return;
     }
     let config = cli.into_config().unwrap_or_else(|e| exit_bad_config(&e));
-    if let Err(e) = mall_common::telemetry::init(&config.info.identity()) {
-        eprintln!("{e:#}");
-        std::process::exit(1);
-    }
-    let listener = match tokio::net::TcpListener::bind(config.listen).await {
-        Ok(l) => l,
-        Err(e) => exit_bad_config(&format!("cannot listen on {}: {e}", config.listen)),
-    };
-    if let Err(e) =
-        user_service::run(config, listener, mall_common::server::shutdown_signal()).await
-    {
-        tracing::error!(error = format!("{e:#}"), "user service stopped");
-        std::process::exit(1);
-    }
+    let (info, listen) = (config.info.clone(), config.listen);
+    mall_common::server::launch(&info, listen, |l, s| user_service::run(config, l, s)).await;
 }

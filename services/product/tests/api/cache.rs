@@ -1,6 +1,6 @@
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use mall_common::testing::RedisServer;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_with_redis};
@@ -48,56 +48,11 @@ fn hits(metrics: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct RedisServer(Child);
-
-impl RedisServer {
-    fn start(port: u16) -> Self {
-        let mut child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self(child);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn without_redis_the_catalog_answers_from_mysql_and_caching_resumes_after() {
-    let port = free_port();
-    let redis = RedisServer::start(port);
-    let app = spawn_with_redis(&format!("redis://127.0.0.1:{port}/0")).await;
+    let redis = RedisServer::start();
+    let port = redis.port;
+    let app = spawn_with_redis(&redis.url()).await;
     let p = app.create("Kettle", 30000, 5, "Kitchen").await;
     let id = p["id"].as_u64().unwrap();
     app.get_json(&format!("/api/products/{id}")).await;
@@ -119,7 +74,7 @@ async fn without_redis_the_catalog_answers_from_mysql_and_caching_resumes_after(
     );
     assert_eq!(app.get_json("/api/products").await["total"], 1);
 
-    let _redis = RedisServer::start(port);
+    let _redis = RedisServer::start_on(port);
     let before = hits(&app.get("/metrics").await.text().await.unwrap());
     let mut resumed = false;
     for _ in 0..50 {

@@ -1,0 +1,60 @@
+//! The cart service: a shopper's cart in MySQL (the source of truth) with a Redis read
+//! cache invalidated on every write; names and prices come from the catalog at read time,
+//! so an admin's price change shows in every cart at once and a deleted product simply
+//! drops out.
+
+mod catalog;
+pub mod config;
+pub mod domain;
+mod error;
+mod routes;
+mod storage;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mall_common::cache::Redis;
+use mall_common::ops::{Metrics, Readiness};
+use mall_common::server::{serve, App};
+use tokio::net::TcpListener;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::storage::Carts;
+
+/// What the handlers share.
+pub struct State {
+    carts: Carts,
+    catalog: Catalog,
+    max_lines: u32,
+}
+
+/// Connects, migrates and serves until `shutdown`.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let pool = mall_common::db::connect(&config.database_url, Duration::from_secs(30)).await?;
+    mall_common::db::migrate(&pool, storage::MIGRATIONS).await?;
+    let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+    let state = Arc::new(State {
+        carts: Carts::new(pool.clone(), redis.clone(), config.cache_ttl_secs),
+        catalog: Catalog::new(&config.product_url)?,
+        max_lines: config.max_lines,
+    });
+    let app = App {
+        info: config.info.clone(),
+        routes: routes::routes(state),
+        readiness: Readiness {
+            mysql: Some(pool.clone()),
+            redis: Some(redis),
+        },
+        metrics: Arc::new(Metrics::new(&config.info)?),
+        grace: config.grace,
+    };
+    let result = serve(app, listener, shutdown).await;
+    pool.disconnect().await.ok();
+    result
+}

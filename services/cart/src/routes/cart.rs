@@ -1,0 +1,92 @@
+//! `/api/cart`: view, set a line, remove a line, empty.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use mall_common::error::respond;
+use mall_common::http::{identity, json_body, Identity};
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use super::{priced, with_state};
+use crate::domain::{Quantity, QuantityBody};
+use crate::error::CartError;
+use crate::State;
+
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let view = warp::path!("api" / "cart")
+        .and(warp::get())
+        .and(identity())
+        .and(with_state(state.clone()))
+        .and_then(|id, s| async move { respond(view(s, id).await) });
+    let set = warp::path!("api" / "cart" / "items" / u64)
+        .and(warp::put())
+        .and(identity())
+        .and(with_state(state.clone()))
+        .and(json_body())
+        .and_then(|pid, id, s, b| async move { respond(set(s, id, pid, b).await) });
+    let remove = warp::path!("api" / "cart" / "items" / u64)
+        .and(warp::delete())
+        .and(identity())
+        .and(with_state(state.clone()))
+        .and_then(|pid, id, s| async move { respond(remove(s, id, pid).await) });
+    let clear = warp::path!("api" / "cart")
+        .and(warp::delete())
+        .and(identity())
+        .and(with_state(state))
+        .and_then(|id, s| async move { respond(clear(s, id).await) });
+    view.or(set).unify().or(remove).unify().or(clear).unify()
+}
+
+async fn current(state: &State, user_id: u64) -> Result<Response, CartError> {
+    let lines = state.carts.lines(user_id).await?;
+    let cart = priced(&state.catalog, &lines).await?;
+    Ok(warp::reply::json(&cart).into_response())
+}
+
+async fn view(state: Arc<State>, id: Identity) -> Result<Response, CartError> {
+    current(&state, id.user_id).await
+}
+
+async fn set(
+    state: Arc<State>,
+    id: Identity,
+    product_id: u64,
+    body: QuantityBody,
+) -> Result<Response, CartError> {
+    let q = Quantity::try_from(body.quantity).map_err(CartError::validation)?;
+    let found = state
+        .catalog
+        .products(&[product_id])
+        .await
+        .map_err(CartError::CatalogUnavailable)?;
+    if !found.contains_key(&product_id) {
+        return Err(CartError::not_found("no such product"));
+    }
+    if !state
+        .carts
+        .set(id.user_id, product_id, q, state.max_lines)
+        .await?
+    {
+        return Err(CartError::validation(format!(
+            "a cart holds at most {} different products",
+            state.max_lines
+        )));
+    }
+    tracing::info!(product_id, quantity = q.get(), "cart line set");
+    current(&state, id.user_id).await
+}
+
+async fn remove(state: Arc<State>, id: Identity, product_id: u64) -> Result<Response, CartError> {
+    state.carts.remove(id.user_id, product_id).await?;
+    tracing::info!(product_id, "cart line removed");
+    current(&state, id.user_id).await
+}
+
+async fn clear(state: Arc<State>, id: Identity) -> Result<Response, CartError> {
+    state.carts.clear(id.user_id).await?;
+    tracing::info!("cart emptied");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
