@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Shared helpers for the operator scripts (sourced, not run).
+# shellcheck disable=SC2034  # variables here are used by the scripts that source this file
+
+# The repository root, whatever the caller's working directory.
+MALL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# --- messages ------------------------------------------------------------------------
+
+log() {
+    printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2
+}
+
+warn() {
+    printf '%s warning: %s\n' "[$(date +%H:%M:%S)]" "$*" >&2
+}
+
+die() {
+    printf '%s error: %s\n' "[$(date +%H:%M:%S)]" "$*" >&2
+    exit 1
+}
+
+have() {
+    command -v "$1" >/dev/null 2>&1
+}
+
+# --- randomness ----------------------------------------------------------------------
+
+# random_hex <bytes>: that many random bytes as lowercase hex.
+random_hex() {
+    od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# --- ports and HTTP ------------------------------------------------------------------
+
+# port_in_use <port>: true when something accepts connections on 127.0.0.1:<port>.
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# http_status <url>: the status code, or 000 when nothing answers.
+http_status() {
+    curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
+}
+
+# wait_for <seconds> <description> <command...>: polls the command until it succeeds or the
+# deadline passes (then returns 1). Polling, not sleeping a guessed amount.
+wait_for() {
+    local seconds="$1" what="$2"
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            warn "timed out after ${seconds}s waiting for ${what}"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# --- processes -----------------------------------------------------------------------
+
+# pid_alive <pid>: true when the process exists (and is not a zombie).
+pid_alive() {
+    local state
+    [[ -n "$1" ]] || return 1
+    state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+    [[ -n "$state" && "$state" != Z* ]]
+}
+
+# pid_runs <pid> <executable name>: true when that pid is alive and runs that executable,
+# so a recycled pid is never mistaken for one of ours.
+pid_runs() {
+    local pid="$1" name="$2" exe
+    pid_alive "$pid" || return 1
+    exe="$(ps -o comm= -p "$pid" 2>/dev/null)" || return 1
+    # comm is truncated to 15 characters.
+    [[ "$exe" == "${name:0:15}" ]]
+}
+
+# stop_pid <pid> <name> [grace seconds]: TERM, wait up to the grace period, then KILL.
+stop_pid() {
+    local pid="$1" name="$2" grace="${3:-15}"
+    pid_runs "$pid" "$name" || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    if ! wait_for "$grace" "${name} (pid ${pid}) to exit" not_running "$pid"; then
+        warn "${name} (pid ${pid}) ignored SIGTERM for ${grace}s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_for 5 "${name} (pid ${pid}) to die" not_running "$pid" || true
+    fi
+}
+
+not_running() {
+    ! pid_alive "$1"
+}
