@@ -238,9 +238,10 @@ pub async fn recover(rej: Rejection) -> Result<Response, Infallible> {
             "send the body as application/json".into(),
         )
     } else if let Some(e) = rej.find::<reject::InvalidQuery>() {
+        // Bad types or values in the query are 422, as in bodies (API.md conventions).
         (
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
             format!("invalid query string: {e}"),
         )
     } else if let Some(e) = rej.find::<reject::InvalidHeader>() {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-/// Create and replace bodies (PUT may omit `stock`: stock moves through PATCH or orders).
+/// The create body (`POST /api/products`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
@@ -14,6 +14,33 @@ pub struct ProductBody {
     pub category: String,
     pub image_url: Option<String>,
     pub currency: Option<String>,
+}
+
+/// The replace body (`PUT /api/products/{id}`): no `stock`, which moves only through
+/// `PATCH …/stock` and orders, so a replace never races a checkout.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceBody {
+    pub name: String,
+    pub description: String,
+    pub price: i64,
+    pub category: String,
+    pub image_url: Option<String>,
+    pub currency: Option<String>,
+}
+
+impl From<ReplaceBody> for ProductBody {
+    fn from(b: ReplaceBody) -> Self {
+        Self {
+            name: b.name,
+            description: b.description,
+            price: b.price,
+            stock: None,
+            category: b.category,
+            image_url: b.image_url,
+            currency: b.currency,
+        }
+    }
 }
 
 /// A checked product.
@@ -128,9 +155,9 @@ impl Sort {
     }
 }
 
-/// The query string of `GET /api/products`.
+/// The query string of `GET /api/products` (unknown parameters are ignored, as the
+/// OpenAPI document says: browsers and caches add their own).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     pub q: Option<String>,
     pub category: Option<String>,

@@ -10,7 +10,7 @@ use warp::reply::Response;
 use warp::{Filter, Reply};
 
 use super::{json, with_state};
-use crate::domain::{ProductBody, ProductInput, StockDelta};
+use crate::domain::{ProductBody, ProductInput, ReplaceBody, StockDelta};
 use crate::error::ProductError;
 use crate::storage::products;
 use crate::State;
@@ -70,9 +70,9 @@ async fn replace(
     state: Arc<State>,
     admin: Identity,
     id: u64,
-    body: ProductBody,
+    body: ReplaceBody,
 ) -> Result<Response, ProductError> {
-    let input = ProductInput::parse(body, false).map_err(ProductError::validation)?;
+    let input = ProductInput::parse(body.into(), false).map_err(ProductError::validation)?;
     let product = products::update(&state.pool, id, &input)
         .await?
         .ok_or_else(|| ProductError::not_found("no such product"))?;

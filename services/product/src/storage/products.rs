@@ -101,10 +101,19 @@ pub async fn update(
     let mut conn = pool.get_conn().await?;
     let category = category_id(&mut conn, &p.category).await?;
     conn.exec_drop(
-        "UPDATE products SET name = ?, description = ?, price = ?, currency = ?, stock = COALESCE(?, stock),
+        "UPDATE products SET name = ?, description = ?, price = ?, currency = ?,
              category_id = ?, image_url = ?, updated_at = ?
          WHERE id = ? AND deleted_at IS NULL",
-        (&p.name, &p.description, p.price, &p.currency, p.stock, category, &p.image_url, now_naive(), id),
+        (
+            &p.name,
+            &p.description,
+            p.price,
+            &p.currency,
+            category,
+            &p.image_url,
+            now_naive(),
+            id,
+        ),
     )
     .await?;
     drop(conn);
