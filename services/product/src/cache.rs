@@ -21,6 +21,7 @@ pub struct CatalogCache {
     stale: Arc<AtomicBool>,
     hits: IntCounter,
     misses: IntCounter,
+    enabled: bool,
 }
 
 impl CatalogCache {
@@ -28,6 +29,7 @@ impl CatalogCache {
     pub fn new(
         redis: Redis,
         ttl_secs: u64,
+        enabled: bool,
         registry: &prometheus::Registry,
     ) -> anyhow::Result<Self> {
         let hits = IntCounter::new("catalog_cache_hits_total", "catalog cache hits")?;
@@ -40,11 +42,15 @@ impl CatalogCache {
             stale: Arc::new(AtomicBool::new(false)),
             hits,
             misses,
+            enabled,
         })
     }
 
     /// The live generation, or `None` when the cache must not be used now.
     async fn generation(&self) -> Option<u64> {
+        if !self.enabled {
+            return None;
+        }
         if self.stale.load(Ordering::Acquire) {
             self.invalidate().await;
             if self.stale.load(Ordering::Acquire) {

@@ -24,6 +24,10 @@ pub struct Cli {
     #[arg(long, env = "CACHE_TTL_SECS", default_value_t = 60)]
     pub cache_ttl_secs: u64,
 
+    /// Use the Redis read cache (off only to measure what it saves: scripts/bench catalog).
+    #[arg(long, env = "CACHE_ENABLED", action = ArgAction::Set, default_value_t = true)]
+    pub cache_enabled: bool,
+
     /// Load the demo catalog when the catalog is empty (dev only).
     #[arg(long, env = "SEED_DEMO_CATALOG", action = ArgAction::Set, default_value_t = false)]
     pub seed_demo: bool,
@@ -38,6 +42,7 @@ pub struct Config {
     pub redis_prefix: String,
     pub grace: Duration,
     pub cache_ttl_secs: u64,
+    pub cache_enabled: bool,
     pub seed_demo: bool,
 }
 
@@ -54,6 +59,7 @@ impl Cli {
             redis_prefix: self.service.redis_prefix.clone(),
             grace: self.service.grace(),
             cache_ttl_secs: self.cache_ttl_secs,
+            cache_enabled: self.cache_enabled,
             seed_demo: self.seed_demo,
         })
     }

@@ -39,7 +39,12 @@ pub async fn run(
     mall_common::db::migrate(&pool, storage::MIGRATIONS).await?;
     let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
     let metrics = Arc::new(Metrics::new(&config.info)?);
-    let cache = CatalogCache::new(redis.clone(), config.cache_ttl_secs, &metrics.registry)?;
+    let cache = CatalogCache::new(
+        redis.clone(),
+        config.cache_ttl_secs,
+        config.cache_enabled,
+        &metrics.registry,
+    )?;
     if config.seed_demo {
         let n = seed::load_if_empty(&pool).await?;
         if n > 0 {

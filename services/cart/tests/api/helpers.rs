@@ -49,6 +49,7 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         redis_prefix: prefix.clone(),
         grace: Duration::from_secs(1),
         cache_ttl_secs: 60,
+        cache_enabled: true,
         seed_demo: false,
     };
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -32,6 +32,7 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         redis_prefix: format!("test:{}:", testing::suffix()),
         grace: Duration::from_secs(2),
         cache_ttl_secs: 60,
+        cache_enabled: true,
         seed_demo: false,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
