@@ -1,12 +1,8 @@
 //! The cart service's configuration: the shared service flags, where the catalog is, cache
 //! lifetime and cart size.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use clap::Parser;
-use mall_common::config::{ServiceArgs, ServiceInfo};
-use secrecy::SecretString;
+use mall_common::config::{ServiceArgs, ServiceBase};
 
 pub const DEFAULT_PORT: u16 = 8103;
 
@@ -36,12 +32,7 @@ pub struct Cli {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub info: ServiceInfo,
-    pub listen: SocketAddr,
-    pub database_url: SecretString,
-    pub redis_url: String,
-    pub redis_prefix: String,
-    pub grace: Duration,
+    pub base: ServiceBase,
     pub product_url: String,
     pub cache_ttl_secs: u64,
     pub max_lines: u32,
@@ -56,12 +47,9 @@ impl Cli {
             return Err("CACHE_TTL_SECS and CART_MAX_LINES must be positive".into());
         }
         Ok(Config {
-            info: self.service.info("cart", env!("CARGO_PKG_VERSION")),
-            listen: self.service.listen_or(DEFAULT_PORT),
-            database_url: self.service.database_url_or_default("cart"),
-            redis_url: self.service.redis_url.clone(),
-            redis_prefix: self.service.redis_prefix.clone(),
-            grace: self.service.grace(),
+            base: self
+                .service
+                .base("cart", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
             product_url: self.product_url,
             cache_ttl_secs: self.cache_ttl_secs,
             max_lines: self.max_lines,

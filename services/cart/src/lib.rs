@@ -12,11 +12,10 @@ mod storage;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use mall_common::cache::Redis;
-use mall_common::ops::{Metrics, Readiness};
-use mall_common::server::{serve, App};
+use mall_common::ops::Metrics;
+use mall_common::server::{serve_and_close, App};
 use tokio::net::TcpListener;
 
 use crate::catalog::Catalog;
@@ -36,25 +35,20 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let pool = mall_common::db::connect(&config.database_url, Duration::from_secs(30)).await?;
-    mall_common::db::migrate(&pool, storage::MIGRATIONS).await?;
-    let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+    let base = &config.base;
+    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
     let state = Arc::new(State {
         carts: Carts::new(pool.clone(), redis.clone(), config.cache_ttl_secs),
         catalog: Catalog::new(&config.product_url)?,
         max_lines: config.max_lines,
     });
-    let app = App {
-        info: config.info.clone(),
-        routes: routes::routes(state),
-        readiness: Readiness {
-            mysql: Some(pool.clone()),
-            redis: Some(redis),
-        },
-        metrics: Arc::new(Metrics::new(&config.info)?),
-        grace: config.grace,
-    };
-    let result = serve(app, listener, shutdown).await;
-    pool.disconnect().await.ok();
-    result
+    let app = App::new(
+        base,
+        routes::routes(state),
+        &pool,
+        &redis,
+        Arc::new(Metrics::new(&base.info)?),
+    );
+    serve_and_close(app, pool, listener, shutdown).await
 }

@@ -7,6 +7,6 @@ use mall_common::config::{exit_bad_config, parse_or_exit};
 async fn main() {
     let cli: Cli = parse_or_exit();
     let config = cli.into_config().unwrap_or_else(|e| exit_bad_config(&e));
-    let (info, listen) = (config.info.clone(), config.listen);
+    let (info, listen) = (config.base.info.clone(), config.base.listen);
     mall_common::server::launch(&info, listen, |l, s| cart_service::run(config, l, s)).await;
 }

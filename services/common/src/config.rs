@@ -45,6 +45,40 @@ pub struct ServiceArgs {
     pub shutdown_grace_secs: u64,
 }
 
+/// The validated settings every service has (its own `Config` holds one as `base`).
+#[derive(Clone, Debug)]
+pub struct ServiceBase {
+    pub info: ServiceInfo,
+    pub listen: SocketAddr,
+    pub database_url: SecretString,
+    pub redis_url: String,
+    pub redis_prefix: String,
+    pub grace: Duration,
+}
+
+impl ServiceBase {
+    /// Settings for tests: loopback port 0, the given database, Redis and prefix.
+    pub fn for_tests(
+        name: &str,
+        database_url: SecretString,
+        redis_url: &str,
+        redis_prefix: &str,
+    ) -> Self {
+        Self {
+            info: ServiceInfo {
+                name: name.into(),
+                color: "blue".into(),
+                version: "test".into(),
+            },
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url,
+            redis_url: redis_url.to_owned(),
+            redis_prefix: redis_prefix.to_owned(),
+            grace: Duration::from_secs(2),
+        }
+    }
+}
+
 /// What a service knows about itself once configured.
 #[derive(Clone, Debug)]
 pub struct ServiceInfo {
@@ -56,6 +90,18 @@ pub struct ServiceInfo {
 // === impl ServiceArgs ===
 
 impl ServiceArgs {
+    /// The shared settings of service `name` (database `<name>_db` and blue port by default).
+    pub fn base(&self, name: &str, crate_version: &str, default_port: u16) -> ServiceBase {
+        ServiceBase {
+            info: self.info(name, crate_version),
+            listen: self.listen_or(default_port),
+            database_url: self.database_url_or_default(name),
+            redis_url: self.redis_url.clone(),
+            redis_prefix: self.redis_prefix.clone(),
+            grace: self.grace(),
+        }
+    }
+
     pub fn info(&self, name: &str, crate_version: &str) -> ServiceInfo {
         ServiceInfo {
             name: name.to_owned(),

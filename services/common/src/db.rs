@@ -51,6 +51,13 @@ pub async fn connect(url: &SecretString, wait: Duration) -> anyhow::Result<Pool>
     }
 }
 
+/// A pool for `url` with `migrations` applied: what every service does at start-up.
+pub async fn open(url: &SecretString, migrations: &[Migration]) -> anyhow::Result<Pool> {
+    let pool = connect(url, Duration::from_secs(30)).await?;
+    migrate(&pool, migrations).await?;
+    Ok(pool)
+}
+
 /// Applies the migrations that are not yet applied.
 pub async fn migrate(pool: &Pool, migrations: &[Migration]) -> anyhow::Result<()> {
     let mut conn = pool

@@ -13,6 +13,19 @@ use warp::{Filter, Rejection};
 
 use crate::error::{error_response, CommonError, INTERNAL_MESSAGE};
 
+/// Hands every handler a clone of the service's shared state.
+pub fn with_state<S: Clone + Send + Sync + 'static>(
+    state: S,
+) -> impl Filter<Extract = (S,), Error = Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+/// A JSON response with `status`.
+pub fn json_reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
+    use warp::Reply;
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
 /// The largest JSON body a service accepts (nginx enforces the same limit at the edge).
 pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 

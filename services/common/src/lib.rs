@@ -13,4 +13,5 @@ pub mod ops;
 pub mod server;
 pub mod telemetry;
 pub mod testing;
+pub mod time;
 pub mod trace;

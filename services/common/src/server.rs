@@ -32,6 +32,40 @@ pub struct App {
     pub grace: Duration,
 }
 
+impl App {
+    /// The usual app: ops routes checking `pool` and `redis`, request metrics on `metrics`.
+    pub fn new(
+        base: &crate::config::ServiceBase,
+        routes: BoxedFilter<(Response,)>,
+        pool: &mysql_async::Pool,
+        redis: &crate::cache::Redis,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            info: base.info.clone(),
+            routes,
+            readiness: Readiness {
+                mysql: Some(pool.clone()),
+                redis: Some(redis.clone()),
+            },
+            metrics,
+            grace: base.grace,
+        }
+    }
+}
+
+/// Serves until `shutdown`, then closes the database pool.
+pub async fn serve_and_close(
+    app: App,
+    pool: mysql_async::Pool,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let result = serve(app, listener, shutdown).await;
+    pool.disconnect().await.ok();
+    result
+}
+
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to the
 /// grace period.
 pub async fn serve(

@@ -1,12 +1,8 @@
 //! The product service's configuration: the shared service flags, cache lifetime and the
 //! demo catalog switch.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use clap::{ArgAction, Parser};
-use mall_common::config::{ServiceArgs, ServiceInfo};
-use secrecy::SecretString;
+use mall_common::config::{ServiceArgs, ServiceBase};
 
 pub const DEFAULT_PORT: u16 = 8102;
 
@@ -35,12 +31,7 @@ pub struct Cli {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub info: ServiceInfo,
-    pub listen: SocketAddr,
-    pub database_url: SecretString,
-    pub redis_url: String,
-    pub redis_prefix: String,
-    pub grace: Duration,
+    pub base: ServiceBase,
     pub cache_ttl_secs: u64,
     pub cache_enabled: bool,
     pub seed_demo: bool,
@@ -52,12 +43,9 @@ impl Cli {
             return Err("CACHE_TTL_SECS must be positive".into());
         }
         Ok(Config {
-            info: self.service.info("product", env!("CARGO_PKG_VERSION")),
-            listen: self.service.listen_or(DEFAULT_PORT),
-            database_url: self.service.database_url_or_default("product"),
-            redis_url: self.service.redis_url.clone(),
-            redis_prefix: self.service.redis_prefix.clone(),
-            grace: self.service.grace(),
+            base: self
+                .service
+                .base("product", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
             cache_ttl_secs: self.cache_ttl_secs,
             cache_enabled: self.cache_enabled,
             seed_demo: self.seed_demo,

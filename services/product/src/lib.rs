@@ -13,11 +13,10 @@ mod storage;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use mall_common::cache::Redis;
-use mall_common::ops::{Metrics, Readiness};
-use mall_common::server::{serve, App};
+use mall_common::ops::Metrics;
+use mall_common::server::{serve_and_close, App};
 use tokio::net::TcpListener;
 
 use crate::cache::CatalogCache;
@@ -35,10 +34,10 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let pool = mall_common::db::connect(&config.database_url, Duration::from_secs(30)).await?;
-    mall_common::db::migrate(&pool, storage::MIGRATIONS).await?;
-    let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
-    let metrics = Arc::new(Metrics::new(&config.info)?);
+    let base = &config.base;
+    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
+    let metrics = Arc::new(Metrics::new(&base.info)?);
     let cache = CatalogCache::new(
         redis.clone(),
         config.cache_ttl_secs,
@@ -56,17 +55,6 @@ pub async fn run(
         pool: pool.clone(),
         cache,
     });
-    let app = App {
-        info: config.info.clone(),
-        routes: routes::routes(state),
-        readiness: Readiness {
-            mysql: Some(pool.clone()),
-            redis: Some(redis),
-        },
-        metrics,
-        grace: config.grace,
-    };
-    let result = serve(app, listener, shutdown).await;
-    pool.disconnect().await.ok();
-    result
+    let app = App::new(base, routes::routes(state), &pool, &redis, metrics);
+    serve_and_close(app, pool, listener, shutdown).await
 }

@@ -1,12 +1,11 @@
 //! The user service's configuration: the shared service flags plus signing keys, token
 //! lifetimes, the login limit and the bootstrap admin. `docs/runtime.md` lists them all.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, Subcommand};
-use mall_common::config::{ServiceArgs, ServiceInfo};
+use mall_common::config::{ServiceArgs, ServiceBase};
 use secrecy::SecretString;
 
 use crate::domain::Email;
@@ -89,12 +88,7 @@ pub enum Command {
 /// Validated configuration; tests build it directly.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub info: ServiceInfo,
-    pub listen: SocketAddr,
-    pub database_url: SecretString,
-    pub redis_url: String,
-    pub redis_prefix: String,
-    pub grace: Duration,
+    pub base: ServiceBase,
     pub keys_dir: PathBuf,
     pub generate_key: bool,
     pub keys_rescan: Duration,
@@ -147,12 +141,9 @@ impl Cli {
             }
         };
         Ok(Config {
-            info: self.service.info("user", env!("CARGO_PKG_VERSION")),
-            listen: self.service.listen_or(DEFAULT_PORT),
-            database_url: self.service.database_url_or_default("user"),
-            redis_url: self.service.redis_url.clone(),
-            redis_prefix: self.service.redis_prefix.clone(),
-            grace: self.service.grace(),
+            base: self
+                .service
+                .base("user", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
             keys_dir: self.keys_dir,
             generate_key: self.generate_key,
             keys_rescan: Duration::from_secs(self.keys_rescan_secs),

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use mall_common::cache::Redis;
-use mall_common::ops::{Metrics, Readiness};
-use mall_common::server::{serve, App};
+use mall_common::ops::Metrics;
+use mall_common::server::{serve_and_close, App};
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
@@ -48,9 +48,9 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let pool = mall_common::db::connect(&config.database_url, Duration::from_secs(30)).await?;
-    mall_common::db::migrate(&pool, storage::MIGRATIONS).await?;
-    let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+    let base = &config.base;
+    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
     let keys = Arc::new(KeyStore::open(&config.keys_dir, config.generate_key)?);
     let rescan = tokio::spawn(rescan_keys(keys.clone(), config.keys_rescan).in_current_span());
     let passwords = Passwords::new().await?;
@@ -78,19 +78,10 @@ pub async fn run(
         },
         refresh_ttl_secs: config.refresh_ttl_secs,
     });
-    let app = App {
-        info: config.info.clone(),
-        routes: routes::routes(state),
-        readiness: Readiness {
-            mysql: Some(pool.clone()),
-            redis: Some(redis),
-        },
-        metrics: Arc::new(Metrics::new(&config.info)?),
-        grace: config.grace,
-    };
-    let result = serve(app, listener, shutdown).await;
+    let metrics = Arc::new(Metrics::new(&base.info)?);
+    let app = App::new(base, routes::routes(state), &pool, &redis, metrics);
+    let result = serve_and_close(app, pool, listener, shutdown).await;
     rescan.abort();
-    pool.disconnect().await.ok();
     result
 }
 

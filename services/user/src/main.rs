@@ -17,6 +17,6 @@ async fn main() {
         return;
     }
     let config = cli.into_config().unwrap_or_else(|e| exit_bad_config(&e));
-    let (info, listen) = (config.info.clone(), config.listen);
+    let (info, listen) = (config.base.info.clone(), config.base.listen);
     mall_common::server::launch(&info, listen, |l, s| user_service::run(config, l, s)).await;
 }

@@ -8,7 +8,9 @@ use mall_common::http::{identity, json_body, Identity};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::{priced, with_state};
+use mall_common::http::with_state;
+
+use super::priced;
 use crate::domain::{Quantity, QuantityBody};
 use crate::error::CartError;
 use crate::State;

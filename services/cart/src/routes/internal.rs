@@ -8,7 +8,9 @@ use mall_common::error::respond;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::{priced, with_state};
+use mall_common::http::with_state;
+
+use super::priced;
 use crate::error::CartError;
 use crate::State;
 

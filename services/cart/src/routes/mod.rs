@@ -23,12 +23,6 @@ pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-fn with_state(
-    state: Arc<State>,
-) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
-    warp::any().map(move || state.clone())
-}
-
 #[derive(Debug, Serialize)]
 pub struct CartLine {
     pub product_id: u64,

@@ -1,6 +1,4 @@
-use std::time::Duration;
-
-use mall_common::config::ServiceInfo;
+use mall_common::config::ServiceBase;
 use mall_common::testing::{self, TestDb};
 use serde_json::{json, Value};
 
@@ -26,14 +24,6 @@ pub struct TestApp {
     _cart_svc: Running,
 }
 
-fn info(name: &str) -> ServiceInfo {
-    ServiceInfo {
-        name: name.into(),
-        color: "blue".into(),
-        version: "test".into(),
-    }
-}
-
 pub async fn spawn_app() -> TestApp {
     spawn_with_redis(&testing::redis_url()).await
 }
@@ -42,12 +32,12 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
     let prefix = format!("test:{}:", testing::suffix());
     let product_db = TestDb::create("product").await.expect("MariaDB must run");
     let product_cfg = product_service::config::Config {
-        info: info("product"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: product_db.url.clone(),
-        redis_url: testing::redis_url(),
-        redis_prefix: prefix.clone(),
-        grace: Duration::from_secs(1),
+        base: ServiceBase::for_tests(
+            "product",
+            product_db.url.clone(),
+            &testing::redis_url(),
+            &prefix,
+        ),
         cache_ttl_secs: 60,
         cache_enabled: true,
         seed_demo: false,
@@ -65,12 +55,7 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
 
     let cart_db = TestDb::create("cart").await.expect("MariaDB must run");
     let cart_cfg = cart_service::config::Config {
-        info: info("cart"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: cart_db.url.clone(),
-        redis_url: redis_url.to_owned(),
-        redis_prefix: prefix,
-        grace: Duration::from_secs(1),
+        base: ServiceBase::for_tests("cart", cart_db.url.clone(), redis_url, &prefix),
         product_url: product.clone(),
         cache_ttl_secs: 60,
         max_lines: 3,

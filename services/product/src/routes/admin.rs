@@ -9,11 +9,11 @@ use mall_common::http::{json_body, require_role, Identity};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use super::{json, with_state};
 use crate::domain::{ProductBody, ProductInput, ReplaceBody, StockDelta};
 use crate::error::ProductError;
 use crate::storage::products;
 use crate::State;
+use mall_common::http::{json_reply as json, with_state};
 
 pub fn routes(
     state: Arc<State>,

@@ -8,11 +8,11 @@ use mall_common::http::{PageOf, PageQuery, Paging};
 use warp::reply::Response;
 use warp::Filter;
 
-use super::{json, with_state};
 use crate::domain::{Search, SearchQuery};
 use crate::error::ProductError;
 use crate::storage::products::{self, Product};
 use crate::State;
+use mall_common::http::{json_reply as json, with_state};
 
 pub fn routes(
     state: Arc<State>,

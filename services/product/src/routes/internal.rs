@@ -10,12 +10,12 @@ use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
 
-use super::{json, with_state};
 use crate::domain::{Reservation, ReserveBody};
 use crate::error::ProductError;
 use crate::storage::products;
 use crate::storage::reservations::{self, Reserve, Transition};
 use crate::State;
+use mall_common::http::{json_reply as json, with_state};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,11 +7,9 @@ mod internal;
 
 use std::sync::Arc;
 
-use http::StatusCode;
-use serde::Serialize;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
-use warp::{Filter, Reply};
+use warp::Filter;
 
 use crate::State;
 
@@ -22,14 +20,4 @@ pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
         .or(internal::routes(state))
         .unify()
         .boxed()
-}
-
-fn with_state(
-    state: Arc<State>,
-) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
-    warp::any().map(move || state.clone())
-}
-
-fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    warp::reply::with_status(warp::reply::json(body), status).into_response()
 }

@@ -1,6 +1,4 @@
-use std::time::Duration;
-
-use mall_common::config::ServiceInfo;
+use mall_common::config::ServiceBase;
 use mall_common::testing::{self, TestDb};
 use product_service::config::Config;
 use serde_json::{json, Value};
@@ -21,16 +19,12 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         .await
         .expect("MariaDB must run (MALL_TEST_MYSQL_URL)");
     let config = Config {
-        info: ServiceInfo {
-            name: "product".into(),
-            color: "blue".into(),
-            version: "test".into(),
-        },
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: db.url.clone(),
-        redis_url: redis_url.to_owned(),
-        redis_prefix: format!("test:{}:", testing::suffix()),
-        grace: Duration::from_secs(2),
+        base: ServiceBase::for_tests(
+            "product",
+            db.url.clone(),
+            redis_url,
+            &format!("test:{}:", testing::suffix()),
+        ),
         cache_ttl_secs: 60,
         cache_enabled: true,
         seed_demo: false,

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
 
-use super::{json, no_content, with_state};
+use mall_common::http::{json_reply as json, with_state};
+
+use super::no_content;
 use crate::domain::Roles;
 use crate::error::UserError;
 use crate::storage::{refresh, users};

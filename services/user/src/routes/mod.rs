@@ -8,7 +8,6 @@ mod users;
 use std::sync::Arc;
 
 use http::StatusCode;
-use serde::Serialize;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Reply};
@@ -22,16 +21,6 @@ pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
         .or(jwks::routes(state))
         .unify()
         .boxed()
-}
-
-fn with_state(
-    state: Arc<State>,
-) -> impl Filter<Extract = (Arc<State>,), Error = std::convert::Infallible> + Clone {
-    warp::any().map(move || state.clone())
-}
-
-fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    warp::reply::with_status(warp::reply::json(body), status).into_response()
 }
 
 fn no_content() -> Response {

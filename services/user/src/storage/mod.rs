@@ -3,18 +3,7 @@
 pub mod refresh;
 pub mod users;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-
-/// Timestamps are stored as UTC `DATETIME(6)` written by the service (never the server's
-/// time zone).
-pub fn now_naive() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-pub fn rfc3339(t: NaiveDateTime) -> String {
-    DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use mall_common::time::{now_naive, rfc3339};
 
 /// The embedded migrations.
 pub const MIGRATIONS: &[mall_common::db::Migration] = &[mall_common::db::Migration {

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mall_common::config::ServiceInfo;
+use mall_common::config::ServiceBase;
 use mall_common::testing::{self, TestDb};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -30,16 +30,7 @@ pub async fn spawn_app() -> TestApp {
     std::fs::write(&password_file, format!("{ADMIN_PASSWORD}\n")).unwrap();
     let prefix = format!("test:{suffix}:");
     let config = Config {
-        info: ServiceInfo {
-            name: "user".into(),
-            color: "blue".into(),
-            version: "test".into(),
-        },
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: db.url.clone(),
-        redis_url: testing::redis_url(),
-        redis_prefix: prefix.clone(),
-        grace: Duration::from_secs(2),
+        base: ServiceBase::for_tests("user", db.url.clone(), &testing::redis_url(), &prefix),
         keys_dir: keys_dir.clone(),
         generate_key: true,
         keys_rescan: Duration::from_millis(200),

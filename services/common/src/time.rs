@@ -1,0 +1,15 @@
+//! Timestamps: stored as UTC `DATETIME(6)` values written by the services (never the
+//! database server's time zone), shown as RFC 3339 UTC strings (API.md).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+/// Now, in the form stored in MySQL.
+pub fn now_naive() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// `2026-11-20T23:11:00Z`.
+pub fn rfc3339(t: NaiveDateTime) -> String {
+    DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
