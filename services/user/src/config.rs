@@ -45,6 +45,11 @@ pub struct Cli {
     #[arg(long, env = "JWT_KEYS_RESCAN_SECS", default_value_t = 5)]
     pub keys_rescan_secs: u64,
 
+    /// Seconds a new key is published in the JWKS before it signs (longer than verifiers'
+    /// refetch interval for unknown kids, 5 s in auth-proxy).
+    #[arg(long, env = "JWT_KEY_ACTIVATION_SECS", default_value_t = 6)]
+    pub key_activation_secs: u64,
+
     /// `iss` of access tokens.
     #[arg(long, env = "JWT_ISSUER", default_value = "mall")]
     pub issuer: String,
@@ -92,6 +97,7 @@ pub struct Config {
     pub keys_dir: PathBuf,
     pub generate_key: bool,
     pub keys_rescan: Duration,
+    pub key_activation: Duration,
     pub issuer: String,
     pub audience: String,
     pub access_ttl_secs: u64,
@@ -147,6 +153,7 @@ impl Cli {
             keys_dir: self.keys_dir,
             generate_key: self.generate_key,
             keys_rescan: Duration::from_secs(self.keys_rescan_secs),
+            key_activation: Duration::from_secs(self.key_activation_secs),
             issuer: self.issuer,
             audience: self.audience,
             access_ttl_secs: self.access_ttl_secs,

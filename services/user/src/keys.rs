@@ -1,13 +1,16 @@
-//! Signing keys: Ed25519 PKCS#8 PEM files named `<kid>.pem` in one directory. The newest
-//! kid (kids sort by creation time) signs; every key in the directory is published in the
-//! JWKS so tokens signed by an older key keep verifying until the operator removes it
-//! (after the longest token lifetime). The directory is rescanned periodically and on
+//! Signing keys: Ed25519 PKCS#8 PEM files named `<kid>.pem` in one directory. Every key in
+//! the directory is published in the JWKS, so tokens signed by an older key keep verifying
+//! until the operator removes it (after the longest token lifetime). The newest key that
+//! has been published for the activation delay signs (kids sort by creation time): a new
+//! key is in the JWKS before any token carries it, so verifiers that refetch keys at a
+//! bounded rate never meet an unknown kid. The directory is rescanned periodically and on
 //! SIGHUP, so a rotation (`user-service keygen`) needs no restart.
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -26,18 +29,19 @@ pub struct KeySet {
 
 pub struct KeyStore {
     dir: PathBuf,
+    activation: Duration,
     current: RwLock<Arc<KeySet>>,
 }
 
 impl KeyStore {
     /// Loads the directory; with `generate`, creates a first key when there is none.
-    pub fn open(dir: &Path, generate: bool) -> anyhow::Result<Self> {
-        let set = match load(dir)? {
+    pub fn open(dir: &Path, generate: bool, activation: Duration) -> anyhow::Result<Self> {
+        let set = match load(dir, activation)? {
             Some(set) => set,
             None if generate => {
                 let kid = generate_into(dir)?;
                 tracing::info!(kid = %kid, dir = %dir.display(), "generated a first signing key");
-                load(dir)?.context("the generated key did not load")?
+                load(dir, activation)?.context("the generated key did not load")?
             }
             None => anyhow::bail!(
                 "no signing keys in {} (run `user-service keygen` or set JWT_GENERATE_KEY=true)",
@@ -47,6 +51,7 @@ impl KeyStore {
         tracing::info!(kid = %set.kid, keys = set.kids.len(), "signing keys loaded");
         Ok(Self {
             dir: dir.to_owned(),
+            activation,
             current: RwLock::new(Arc::new(set)),
         })
     }
@@ -60,8 +65,9 @@ impl KeyStore {
 
     /// Reloads when the set of kids changed; a broken directory keeps the old keys.
     pub fn rescan(&self) {
-        match load(&self.dir) {
-            Ok(Some(set)) if set.kids != self.current().kids => {
+        let current = self.current();
+        match load(&self.dir, self.activation) {
+            Ok(Some(set)) if set.kids != current.kids || set.kid != current.kid => {
                 tracing::info!(kid = %set.kid, keys = set.kids.len(), "signing keys reloaded");
                 match self.current.write() {
                     Ok(mut g) => *g = Arc::new(set),
@@ -88,7 +94,7 @@ fn valid_kid(kid: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn load(dir: &Path) -> anyhow::Result<Option<KeySet>> {
+fn load(dir: &Path, activation: Duration) -> anyhow::Result<Option<KeySet>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -112,17 +118,23 @@ fn load(dir: &Path) -> anyhow::Result<Option<KeySet>> {
             .with_context(|| format!("while reading {}", path.display()))?;
         let key = SigningKey::from_pkcs8_pem(&pem)
             .map_err(|_| anyhow::anyhow!("{} is not an Ed25519 PKCS#8 key", path.display()))?;
-        keys.push((kid.to_owned(), key, pem));
+        let age = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        keys.push((kid.to_owned(), key, pem, age >= activation));
     }
     keys.sort_by(|a, b| b.0.cmp(&a.0));
-    let Some((kid, _, pem)) = keys.first() else {
+    // The newest active key; with none active yet (the very first key), the newest.
+    let Some((kid, _, pem, _)) = keys.iter().find(|k| k.3).or(keys.first()) else {
         return Ok(None);
     };
     let signing =
         EncodingKey::from_ed_pem(pem.as_bytes()).context("while preparing the signing key")?;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let jwks = json!({
-        "keys": keys.iter().map(|(kid, key, _)| json!({
+        "keys": keys.iter().map(|(kid, key, _, _)| json!({
             "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
             "kid": kid, "x": b64.encode(key.verifying_key().to_bytes()),
         })).collect::<Vec<_>>()
@@ -179,7 +191,7 @@ mod tests {
     #[test]
     fn newest_key_signs_and_all_are_published() {
         let dir = std::env::temp_dir().join(format!("mall-keys-{}", uuid::Uuid::new_v4().simple()));
-        let store = KeyStore::open(&dir, true).expect("open");
+        let store = KeyStore::open(&dir, true, Duration::ZERO).expect("open");
         let first = store.current().kid.clone();
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let second = generate_into(&dir).expect("keygen");
@@ -200,6 +212,31 @@ mod tests {
     #[test]
     fn missing_keys_without_generate_is_an_error() {
         let dir = std::env::temp_dir().join(format!("mall-keys-{}", uuid::Uuid::new_v4().simple()));
-        assert!(KeyStore::open(&dir, false).is_err());
+        assert!(KeyStore::open(&dir, false, Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn a_new_key_is_published_before_it_signs() {
+        let dir = std::env::temp_dir().join(format!("mall-keys-{}", uuid::Uuid::new_v4().simple()));
+        let first = generate_into(&dir).expect("keygen");
+        let store = KeyStore::open(&dir, false, Duration::from_millis(600)).expect("open");
+        assert_eq!(
+            store.current().kid,
+            first,
+            "the only key signs even while young"
+        );
+        std::thread::sleep(Duration::from_millis(1100));
+        let second = generate_into(&dir).expect("keygen");
+        store.rescan();
+        let set = store.current();
+        assert_eq!(set.kid, first, "the new key is not active yet");
+        assert!(
+            String::from_utf8_lossy(&set.jwks).contains(&second),
+            "but it is published"
+        );
+        std::thread::sleep(Duration::from_millis(700));
+        store.rescan();
+        assert_eq!(store.current().kid, second);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

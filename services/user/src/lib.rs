@@ -51,7 +51,11 @@ pub async fn run(
     let base = &config.base;
     let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
     let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
-    let keys = Arc::new(KeyStore::open(&config.keys_dir, config.generate_key)?);
+    let keys = Arc::new(KeyStore::open(
+        &config.keys_dir,
+        config.generate_key,
+        config.key_activation,
+    )?);
     let rescan = tokio::spawn(rescan_keys(keys.clone(), config.keys_rescan).in_current_span());
     let passwords = Passwords::new().await?;
     if let Some((email, password)) = &config.bootstrap_admin {

@@ -34,6 +34,7 @@ pub async fn spawn_app() -> TestApp {
         keys_dir: keys_dir.clone(),
         generate_key: true,
         keys_rescan: Duration::from_millis(200),
+        key_activation: Duration::ZERO,
         issuer: "mall".into(),
         audience: "mall-api".into(),
         access_ttl_secs: 900,
