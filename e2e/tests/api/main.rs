@@ -1,15 +1,21 @@
 //! End-to-end tests: they drive the running stack through nginx only (`MALL_URL`), the way
 //! a shopper or an admin would. `scripts/test` starts a private stack with `scripts/dev`,
-//! exports `MALL_URL`, `MALL_ADMIN_EMAIL`, `MALL_ADMIN_PASSWORD` and `MALL_LOG_DIR`, runs
-//! these, and stops it again. Every test makes its own users (unique emails), so they run
-//! in parallel.
+//! exports `MALL_URL`, `MALL_ADMIN_EMAIL`, `MALL_ADMIN_PASSWORD`, `MALL_LOG_DIR`, `MALL_VAR`
+//! and `MALL_USER_SERVICE_BIN` (for the key rotation), runs these, and stops it again. Every
+//! test makes its own users (unique emails) and products (unique names and categories), so
+//! they run in parallel; none depends on which key signs tokens (rotation changes it).
 
 mod helpers;
 
 mod admin;
+mod cart;
+mod catalog;
 mod edge;
 mod errors;
 mod logs;
+mod paths;
+mod rotation;
+mod routes;
 mod sessions;
 mod tokens;
 mod users;
