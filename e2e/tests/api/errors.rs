@@ -65,3 +65,62 @@ async fn wrong_method_on_the_key_set_is_405_json() {
 
     reply.expect_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
+
+/// A 1 MB `Authorization` header is refused by nginx with a 4xx in well under a second
+/// (before auth-proxy or a service sees it), and the edge keeps serving afterwards.
+#[tokio::test]
+async fn a_one_megabyte_header_is_refused_quickly_and_nothing_breaks() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mall = mall();
+    let url = reqwest::Url::parse(&mall.base).expect("MALL_URL is a URL");
+    let addr = (
+        url.host_str().expect("host").to_owned(),
+        url.port_or_known_default().expect("port"),
+    );
+    let head = format!(
+        "GET /api/users/me HTTP/1.1\r\nHost: {}:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        addr.0,
+        addr.1,
+        "a".repeat(1024 * 1024)
+    );
+    let started = std::time::Instant::now();
+    let stream = tokio::net::TcpStream::connect((addr.0.as_str(), addr.1))
+        .await
+        .expect("connect");
+    let (mut rd, mut wr) = stream.into_split();
+    // nginx may answer and close before it has read the whole header: writing can fail.
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(head.as_bytes()).await;
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        rd.read_to_end(&mut answer),
+    )
+    .await;
+    writer.abort();
+    assert!(read.is_ok(), "no answer within 5 s");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let text = String::from_utf8_lossy(&answer);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        (400..500).contains(&status),
+        "expected a 4xx, got: {}",
+        text.lines().next().unwrap_or("")
+    );
+    assert!(
+        text.contains("\"trace_id\""),
+        "the refusal is the standard JSON body: {text}"
+    );
+
+    let after = send(mall.get("/api/products?size=1")).await;
+    after.expect_status(StatusCode::OK);
+}

@@ -27,7 +27,7 @@ pub fn required_env(name: &str) -> String {
 
 /// The stack under test.
 pub struct Mall {
-    base: String,
+    pub base: String,
     http: reqwest::Client,
 }
 

@@ -126,8 +126,9 @@ fn load(dir: &Path, activation: Duration) -> anyhow::Result<Option<KeySet>> {
         keys.push((kid.to_owned(), key, pem, age >= activation));
     }
     keys.sort_by(|a, b| b.0.cmp(&a.0));
-    // The newest active key; with none active yet (the very first key), the newest.
-    let Some((kid, _, pem, _)) = keys.iter().find(|k| k.3).or(keys.first()) else {
+    // The newest active key; with none active yet (a fresh directory), the oldest, so a
+    // key added right after start-up still waits for its activation.
+    let Some((kid, _, pem, _)) = keys.iter().find(|k| k.3).or(keys.last()) else {
         return Ok(None);
     };
     let signing =
@@ -164,7 +165,7 @@ pub fn generate_into(dir: &Path) -> anyhow::Result<String> {
     getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let kid = format!(
         "k{}-{}",
-        chrono::Utc::now().format("%Y%m%d%H%M%S"),
+        chrono::Utc::now().format("%Y%m%d%H%M%S%3f"),
         suffix
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -213,6 +214,19 @@ mod tests {
     fn missing_keys_without_generate_is_an_error() {
         let dir = std::env::temp_dir().join(format!("mall-keys-{}", uuid::Uuid::new_v4().simple()));
         assert!(KeyStore::open(&dir, false, Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn a_key_added_right_after_start_up_waits_too() {
+        let dir = std::env::temp_dir().join(format!("mall-keys-{}", uuid::Uuid::new_v4().simple()));
+        let store = KeyStore::open(&dir, true, Duration::from_secs(10)).expect("open");
+        let first = store.current().kid.clone();
+        std::thread::sleep(Duration::from_millis(5));
+        let second = generate_into(&dir).expect("keygen");
+        assert!(second > first, "kids sort by creation time");
+        store.rescan();
+        assert_eq!(store.current().kid, first);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
     #[test]
