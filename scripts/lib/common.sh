@@ -4,6 +4,9 @@
 
 # The repository root, whatever the caller's working directory.
 MALL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# One build directory for the stack, the tests and CI (README.md): outside the clone, so a
+# fresh clone reuses the warm build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mall-target}"
 
 # --- messages ------------------------------------------------------------------------
 
