@@ -46,9 +46,15 @@ pub fn routes(
         .and_then(|id, s| async move { respond(transition(s, id, true).await) });
     let release = warp::path!("internal" / "reservations" / u64 / "release")
         .and(warp::post())
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .and_then(|id, s| async move { respond(transition(s, id, false).await) });
+    let stats = warp::path!("internal" / "products" / "stats")
+        .and(warp::get())
+        .and(with_state(state))
+        .and_then(|s: Arc<State>| async move { respond(stats(s).await) });
     lookup
+        .or(stats)
+        .unify()
         .or(reserve)
         .unify()
         .or(get)
@@ -134,4 +140,12 @@ async fn transition(
         Transition::NotFound => Err(ProductError::not_found("no such reservation")),
         Transition::Refused(why) => Err(ProductError::Conflict(why)),
     }
+}
+
+async fn stats(state: Arc<State>) -> Result<Response, ProductError> {
+    let products = products::count(&state.pool).await?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "products": products }),
+    ))
 }

@@ -269,3 +269,13 @@ pub async fn is_empty(pool: &Pool) -> Result<bool, mysql_async::Error> {
     let any: Option<u64> = conn.query_first("SELECT id FROM products LIMIT 1").await?;
     Ok(any.is_none())
 }
+
+/// Live (not deleted) products.
+#[instrument(skip_all)]
+pub async fn count(pool: &Pool) -> Result<u64, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    Ok(conn
+        .query_first("SELECT COUNT(*) FROM products WHERE deleted_at IS NULL")
+        .await?
+        .unwrap_or(0))
+}

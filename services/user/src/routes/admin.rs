@@ -44,11 +44,21 @@ pub fn routes(
     let revoke = warp::path!("api" / "admin" / "users" / u64 / "revoke-sessions")
         .and(warp::post())
         .and(require_role("admin"))
-        .and(with_state(state))
+        .and(with_state(state.clone()))
         .and_then(
             |id, admin: Identity, s| async move { respond(revoke_sessions(s, admin, id).await) },
         );
-    list.or(roles).unify().or(revoke).unify()
+    // Internal (never exposed by nginx's public listener): the order service's admin stats.
+    let stats = warp::path!("internal" / "users" / "stats")
+        .and(warp::get())
+        .and(with_state(state))
+        .and_then(|s: Arc<State>| async move { respond(stats(s).await) });
+    list.or(roles).unify().or(revoke).unify().or(stats).unify()
+}
+
+async fn stats(state: Arc<State>) -> Result<Response, UserError> {
+    let users = users::count(&state.pool).await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "users": users })))
 }
 
 async fn list(state: Arc<State>, q: PageQuery) -> Result<Response, UserError> {

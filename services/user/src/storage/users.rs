@@ -142,3 +142,12 @@ pub async fn ensure_admin(
         Err(e) => Err(e),
     }
 }
+
+#[instrument(skip_all)]
+pub async fn count(pool: &Pool) -> Result<u64, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    Ok(conn
+        .query_first("SELECT COUNT(*) FROM users")
+        .await?
+        .unwrap_or(0))
+}
