@@ -168,9 +168,9 @@ impl Visit for FieldVisitor {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod capture {
-    //! A writer that keeps lines in memory, for tests that read what was logged.
+pub mod capture {
+    //! A writer that keeps lines in memory, for tests that read what was logged (this
+    //! crate's and the services' integration tests, e.g. "no card token in any line").
     use std::io;
     use std::sync::{Arc, Mutex};
 
@@ -178,6 +178,13 @@ pub(crate) mod capture {
     pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
 
     impl Captured {
+        /// Everything written so far, as text.
+        pub fn text(&self) -> String {
+            let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+
+        /// Every line, parsed (panics on a line that is not JSON: for tests only).
         pub fn lines(&self) -> Vec<serde_json::Value> {
             let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
             String::from_utf8_lossy(&bytes)

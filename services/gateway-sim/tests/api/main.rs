@@ -1,0 +1,8 @@
+//! Integration tests of the card gateway simulator: the real `run` on port 0, driven over
+//! HTTP.
+
+#![allow(clippy::unwrap_used)]
+
+mod charges;
+mod control;
+mod helpers;

@@ -1,0 +1,94 @@
+//! The order service's configuration: the shared service flags, where the other services
+//! are (nginx's internal listener), and the reconciliation timing.
+
+use std::time::Duration;
+
+use clap::Parser;
+use mall_common::config::{ServiceArgs, ServiceBase};
+
+pub const DEFAULT_PORT: u16 = 8104;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "order-service",
+    version,
+    about = "Orders and the checkout saga."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// The catalog (reservations), through nginx's internal listener.
+    #[arg(long, env = "PRODUCT_URL", default_value = "http://127.0.0.1:8081")]
+    pub product_url: String,
+
+    /// The carts, through nginx's internal listener.
+    #[arg(long, env = "CART_URL", default_value = "http://127.0.0.1:8081")]
+    pub cart_url: String,
+
+    /// The payment service, through nginx's internal listener.
+    #[arg(long, env = "PAYMENT_URL", default_value = "http://127.0.0.1:8081")]
+    pub payment_url: String,
+
+    /// The user service (admin stats), through nginx's internal listener.
+    #[arg(long, env = "USER_URL", default_value = "http://127.0.0.1:8081")]
+    pub user_url: String,
+
+    /// Timeout of one call to another service, in milliseconds.
+    #[arg(long, env = "CALL_TIMEOUT_MS", default_value_t = 5000)]
+    pub call_timeout_ms: u64,
+
+    /// Seconds between reconciliation rounds (one also runs at start-up).
+    #[arg(long, env = "RECONCILE_EVERY_SECS", default_value_t = 5)]
+    pub reconcile_every_secs: u64,
+
+    /// A pending order untouched this long is settled by reconciliation; longer than any
+    /// checkout request can still be working on it (two calls of CALL_TIMEOUT_MS).
+    #[arg(long, env = "RECONCILE_AFTER_SECS", default_value_t = 15)]
+    pub reconcile_after_secs: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub base: ServiceBase,
+    pub product_url: String,
+    pub cart_url: String,
+    pub payment_url: String,
+    pub user_url: String,
+    pub call_timeout: Duration,
+    pub reconcile_every: Duration,
+    pub reconcile_after: Duration,
+}
+
+impl Cli {
+    pub fn into_config(self) -> Result<Config, String> {
+        for url in [
+            &self.product_url,
+            &self.cart_url,
+            &self.payment_url,
+            &self.user_url,
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("{url} is not an http(s) URL"));
+            }
+        }
+        if self.call_timeout_ms == 0 || self.reconcile_every_secs == 0 {
+            return Err("CALL_TIMEOUT_MS and RECONCILE_EVERY_SECS must be positive".into());
+        }
+        if self.reconcile_after_secs * 1000 < 2 * self.call_timeout_ms {
+            return Err("RECONCILE_AFTER_SECS must cover two calls of CALL_TIMEOUT_MS".into());
+        }
+        Ok(Config {
+            base: self
+                .service
+                .base("order", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
+            product_url: self.product_url,
+            cart_url: self.cart_url,
+            payment_url: self.payment_url,
+            user_url: self.user_url,
+            call_timeout: Duration::from_millis(self.call_timeout_ms),
+            reconcile_every: Duration::from_secs(self.reconcile_every_secs),
+            reconcile_after: Duration::from_secs(self.reconcile_after_secs),
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! `/api/admin/orders` and `/api/admin/stats` (admin only; the policy says so and the role
+//! is checked again here).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use http::StatusCode;
+use mall_common::error::respond;
+use mall_common::http::{
+    json_reply, require_role, with_state, Identity, PageOf, PageQuery, Paging,
+};
+use serde::Deserialize;
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::error::OrderError;
+use crate::storage;
+use crate::State;
+
+const STATUSES: [&str; 4] = ["pending", "paid", "failed", "cancelled"];
+
+#[derive(Deserialize)]
+struct AdminQuery {
+    status: Option<String>,
+    page: Option<u32>,
+    size: Option<u32>,
+}
+
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let orders = warp::path!("api" / "admin" / "orders")
+        .and(warp::get())
+        .and(require_role("admin"))
+        .and(with_state(state.clone()))
+        .and(warp::query::<AdminQuery>())
+        .and_then(|_: Identity, s, q| async move { respond(orders(s, q).await) });
+    let stats = warp::path!("api" / "admin" / "stats")
+        .and(warp::get())
+        .and(require_role("admin"))
+        .and(with_state(state))
+        .and_then(|_: Identity, s| async move { respond(stats(s).await) });
+    orders.or(stats).unify()
+}
+
+async fn orders(state: Arc<State>, q: AdminQuery) -> Result<Response, OrderError> {
+    if let Some(s) = &q.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(OrderError::validation(
+                "status must be pending, paid, failed or cancelled",
+            ));
+        }
+    }
+    let paging = Paging::try_from_query(PageQuery {
+        page: q.page,
+        size: q.size,
+    })?;
+    let (items, total) = storage::page(
+        &state.pool,
+        None,
+        q.status.as_deref(),
+        paging.offset(),
+        paging.size,
+    )
+    .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &PageOf {
+            items,
+            page: paging.page,
+            size: paging.size,
+            total,
+        },
+    ))
+}
+
+async fn stats(state: Arc<State>) -> Result<Response, OrderError> {
+    let users = state
+        .clients
+        .user_count()
+        .await
+        .map_err(OrderError::Unavailable)?;
+    let products = state
+        .clients
+        .product_count()
+        .await
+        .map_err(OrderError::Unavailable)?;
+    let (by_status, revenue) = storage::stats(&state.pool).await?;
+    let mut orders_by_status: BTreeMap<&str, u64> = STATUSES.iter().map(|s| (*s, 0)).collect();
+    for (status, n) in &by_status {
+        if let Some(slot) = orders_by_status.get_mut(status.as_str()) {
+            *slot = *n;
+        }
+    }
+    Ok(json_reply(
+        StatusCode::OK,
+        &serde_json::json!({ "users": users, "products": products, "orders_by_status": orders_by_status, "revenue": revenue }),
+    ))
+}

@@ -1,0 +1,205 @@
+//! `/api/orders`: checkout (idempotent), history, detail, cancel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use mall_common::error::respond;
+use mall_common::http::{
+    identity, json_body, json_reply, with_state, Identity, PageOf, PageQuery, Paging,
+};
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::domain::{check_items, IdempotencyKey, ItemQty, OrderBody};
+use crate::error::OrderError;
+use crate::storage::{self, Order};
+use crate::{saga, State};
+
+pub fn routes(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let create = warp::path!("api" / "orders")
+        .and(warp::post())
+        .and(identity())
+        .and(warp::header::optional::<String>("idempotency-key"))
+        .and(with_state(state.clone()))
+        .and(json_body())
+        .and_then(
+            |id, key: Option<String>, s, b| async move { respond(create(s, id, key, b).await) },
+        );
+    let list = warp::path!("api" / "orders")
+        .and(warp::get())
+        .and(identity())
+        .and(with_state(state.clone()))
+        .and(warp::query::<PageQuery>())
+        .and_then(|id, s, q| async move { respond(list(s, id, q).await) });
+    let detail = warp::path!("api" / "orders" / u64)
+        .and(warp::get())
+        .and(identity())
+        .and(with_state(state.clone()))
+        .and_then(|oid, id, s| async move { respond(detail(s, id, oid).await) });
+    let cancel = warp::path!("api" / "orders" / u64 / "cancel")
+        .and(warp::post())
+        .and(identity())
+        .and(with_state(state))
+        .and_then(|oid, id, s| async move { respond(cancel(s, id, oid).await) });
+    create
+        .or(list)
+        .unify()
+        .or(detail)
+        .unify()
+        .or(cancel)
+        .unify()
+}
+
+/// The answer for an order as it is now: 201 paid or cancelled, 202 pending, 402 / 409 /
+/// 422 failed (by reason).
+fn answer(order: &Order) -> Result<Response, OrderError> {
+    match (order.status.as_str(), order.failure_reason.as_deref()) {
+        ("paid" | "cancelled", _) => Ok(json_reply(StatusCode::CREATED, order)),
+        ("pending", _) => Ok(json_reply(StatusCode::ACCEPTED, order)),
+        (_, Some("out_of_stock")) => Err(OrderError::OutOfStock(
+            order.items.first().map_or(0, |i| i.product_id),
+        )),
+        (_, Some("payment_declined")) => Err(OrderError::PaymentDeclined),
+        (_, Some("mixed_currency")) => Err(OrderError::validation(
+            "all items of an order must share one currency",
+        )),
+        _ => Err(OrderError::PaymentDeclined),
+    }
+}
+
+async fn current(state: &State, order_id: u64) -> Result<Order, OrderError> {
+    storage::find(&state.pool, order_id, None)
+        .await?
+        .ok_or_else(|| OrderError::not_found("no such order"))
+}
+
+/// A retry of a request still being worked on waits a little for its outcome.
+async fn replay(state: &State, existing: Order) -> Result<Response, OrderError> {
+    let mut order = current(state, existing.id).await?;
+    for _ in 0..100 {
+        if order.status != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        order = current(state, existing.id).await?;
+    }
+    answer(&order)
+}
+
+async fn create(
+    state: Arc<State>,
+    id: Identity,
+    key: Option<String>,
+    body: OrderBody,
+) -> Result<Response, OrderError> {
+    let key = IdempotencyKey::parse(key.as_deref()).ok_or(OrderError::InvalidIdempotencyKey)?;
+    let hash = body.request_hash();
+    if let Some(existing) = storage::find_by_key(&state.pool, id.user_id, key.as_str()).await? {
+        if existing.request_hash != hash {
+            return Err(OrderError::IdempotencyKeyReused);
+        }
+        return replay(&state, existing).await;
+    }
+    let from_cart = body.items.is_none();
+    let items: Vec<ItemQty> = match &body.items {
+        Some(items) => items.clone(),
+        None => {
+            let cart = state
+                .clients
+                .cart(id.user_id)
+                .await
+                .map_err(OrderError::Unavailable)?;
+            cart.items
+                .iter()
+                .map(|l| ItemQty {
+                    product_id: l.product_id,
+                    quantity: l.quantity,
+                })
+                .collect()
+        }
+    };
+    if from_cart && items.is_empty() {
+        return Err(OrderError::CartEmpty);
+    }
+    check_items(&items).map_err(OrderError::validation)?;
+    let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
+    let live = state
+        .clients
+        .products(&ids)
+        .await
+        .map_err(OrderError::Unavailable)?;
+    if let Some(missing) = ids.iter().find(|pid| !live.iter().any(|p| p.id == **pid)) {
+        return Err(OrderError::not_found(format!("no such product: {missing}")));
+    }
+    let Some(order_id) = storage::insert(
+        &state.pool,
+        id.user_id,
+        key.as_str(),
+        &hash,
+        "KRW",
+        from_cart,
+    )
+    .await?
+    else {
+        // A concurrent retry with the same key created it first.
+        let existing = storage::find_by_key(&state.pool, id.user_id, key.as_str())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("order vanished after a duplicate key"))?;
+        if existing.request_hash != hash {
+            return Err(OrderError::IdempotencyKeyReused);
+        }
+        return replay(&state, existing).await;
+    };
+    tracing::info!(order_id, items = items.len(), from_cart, "order created");
+    saga::run(
+        &state,
+        order_id,
+        id.user_id,
+        &items,
+        &body.payment.card_token,
+    )
+    .await?;
+    answer(&current(&state, order_id).await?)
+}
+
+async fn list(state: Arc<State>, id: Identity, q: PageQuery) -> Result<Response, OrderError> {
+    let paging = Paging::try_from_query(q)?;
+    let (items, total) = storage::page(
+        &state.pool,
+        Some(id.user_id),
+        None,
+        paging.offset(),
+        paging.size,
+    )
+    .await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &PageOf {
+            items,
+            page: paging.page,
+            size: paging.size,
+            total,
+        },
+    ))
+}
+
+async fn detail(state: Arc<State>, id: Identity, order_id: u64) -> Result<Response, OrderError> {
+    let order = storage::find(&state.pool, order_id, Some(id.user_id))
+        .await?
+        .ok_or_else(|| OrderError::not_found("no such order"))?;
+    Ok(json_reply(StatusCode::OK, &order))
+}
+
+async fn cancel(state: Arc<State>, id: Identity, order_id: u64) -> Result<Response, OrderError> {
+    let order = storage::find(&state.pool, order_id, Some(id.user_id))
+        .await?
+        .ok_or_else(|| OrderError::not_found("no such order"))?;
+    saga::cancel(&state, &order).await?;
+    Ok(json_reply(
+        StatusCode::OK,
+        &current(&state, order_id).await?,
+    ))
+}

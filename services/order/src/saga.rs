@@ -1,0 +1,280 @@
+//! The checkout saga (docs/checkout.md): reserve → charge → settle, the reconciliation that
+//! settles what a request could not (gateway timeouts, crashes), and cancel. Every step is
+//! idempotent and every status change conditional, so a request, a retry and the
+//! reconciler can all work on one order without charging twice or leaking stock.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use tracing::Instrument;
+
+use crate::clients::Reserve;
+use crate::domain::ItemQty;
+use crate::error::OrderError;
+use mall_common::trace::{self, TraceId};
+
+use crate::storage::{self, Order};
+use crate::State;
+
+/// Runs a new order from `pending` as far as it can go now.
+pub async fn run(
+    state: &State,
+    order_id: u64,
+    user_id: u64,
+    items: &[ItemQty],
+    card_token: &SecretString,
+) -> Result<(), OrderError> {
+    let reservation = match state.clients.reserve(order_id, items).await {
+        Ok(Reserve::Done(r)) => r,
+        Ok(Reserve::OutOfStock(product_id)) => {
+            storage::transition(
+                &state.pool,
+                order_id,
+                "pending",
+                "failed",
+                Some("out_of_stock"),
+                None,
+            )
+            .await?;
+            tracing::info!(
+                order_id,
+                product_id,
+                "order failed: out of stock; nothing charged"
+            );
+            return Err(OrderError::OutOfStock(product_id));
+        }
+        // Unknown whether anything was reserved: the reconciler will release and fail it.
+        Err(e) => {
+            tracing::warn!(
+                order_id,
+                error = format!("{e:#}"),
+                "reservation outcome unknown; leaving the order pending"
+            );
+            return Ok(());
+        }
+    };
+    let currency = reservation
+        .items
+        .first()
+        .map(|i| i.currency.clone())
+        .unwrap_or_else(|| "KRW".into());
+    if reservation.items.iter().any(|i| i.currency != currency) {
+        state.clients.release(order_id).await.ok();
+        storage::transition(
+            &state.pool,
+            order_id,
+            "pending",
+            "failed",
+            Some("mixed_currency"),
+            None,
+        )
+        .await?;
+        return Err(OrderError::validation(
+            "all items of an order must share one currency",
+        ));
+    }
+    let total = storage::set_items(&state.pool, order_id, &reservation.items).await?;
+    storage::touch(&state.pool, order_id).await?;
+    let payment = match state
+        .clients
+        .charge(order_id, user_id, total, &currency, card_token)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(
+                order_id,
+                error = format!("{e:#}"),
+                "payment outcome unknown; leaving the order pending"
+            );
+            return Ok(());
+        }
+    };
+    settle(state, order_id, &payment.status, payment.id).await
+}
+
+/// Applies a known payment outcome to a pending order.
+async fn settle(
+    state: &State,
+    order_id: u64,
+    payment_status: &str,
+    payment_id: u64,
+) -> Result<(), OrderError> {
+    match payment_status {
+        "approved" => {
+            state
+                .clients
+                .commit(order_id)
+                .await
+                .map_err(OrderError::Unavailable)?;
+            if storage::transition(
+                &state.pool,
+                order_id,
+                "pending",
+                "paid",
+                None,
+                Some(payment_id),
+            )
+            .await?
+            {
+                tracing::info!(order_id, payment_id, "order paid");
+                empty_cart_if_ordered_from_it(state, order_id).await;
+            }
+            Ok(())
+        }
+        "declined" => {
+            state
+                .clients
+                .release(order_id)
+                .await
+                .map_err(OrderError::Unavailable)?;
+            if storage::transition(
+                &state.pool,
+                order_id,
+                "pending",
+                "failed",
+                Some("payment_declined"),
+                Some(payment_id),
+            )
+            .await?
+            {
+                tracing::info!(order_id, "order failed: payment declined; stock released");
+            }
+            Ok(())
+        }
+        other => {
+            tracing::info!(
+                order_id,
+                payment_status = other,
+                "payment not settled yet; order stays pending"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64) {
+    let Ok(Some(order)) = storage::find(&state.pool, order_id, None).await else {
+        return;
+    };
+    if order.from_cart {
+        if let Err(e) = state.clients.clear_cart(order.owner).await {
+            tracing::warn!(
+                order_id,
+                error = format!("{e:#}"),
+                "order paid but the cart could not be emptied"
+            );
+        }
+    }
+}
+
+/// One reconciliation round over stale pending orders.
+pub async fn reconcile_once(state: &State) -> anyhow::Result<usize> {
+    let stale = storage::stale_pending(&state.pool, state.reconcile_after.as_secs()).await?;
+    let mut settled = 0;
+    for (order_id, trace) in stale {
+        // Settled under the trace of the request that created the order, so the customer's
+        // trace id tells the whole story, and the calls made here carry that id.
+        let trace = trace
+            .as_deref()
+            .and_then(TraceId::parse)
+            .unwrap_or_else(TraceId::generate);
+        let span = tracing::info_span!("reconcile", trace_id = %trace, order_id);
+        let work = trace::scope(trace, reconcile_order(state, order_id)).instrument(span.clone());
+        match work.await {
+            Ok(true) => settled += 1,
+            Ok(false) => {}
+            Err(e) => span.in_scope(|| {
+                tracing::warn!(
+                    order_id,
+                    error = format!("{e:#}"),
+                    "reconciliation of an order failed; retrying next round"
+                )
+            }),
+        }
+    }
+    Ok(settled)
+}
+
+async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
+    match state.clients.payment_of(order_id).await? {
+        Some(p) if p.status == "approved" || p.status == "declined" => {
+            settle(state, order_id, &p.status, p.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(order_id = order_id, payment_status = %p.status, "reconciled from the payment's real state");
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+        // The charge never reached the payment service: nothing was charged.
+        None => {
+            state.clients.release(order_id).await?;
+            if storage::transition(
+                &state.pool,
+                order_id,
+                "pending",
+                "failed",
+                Some("not_charged"),
+                None,
+            )
+            .await?
+            {
+                tracing::info!(
+                    order_id = order_id,
+                    "reconciled: never charged; stock released, order failed"
+                );
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// Reconciles at start-up and then every `every`, until the task is dropped.
+pub async fn reconcile_forever(state: std::sync::Arc<State>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match reconcile_once(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(settled = n, "reconciliation round"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "reconciliation round failed"),
+        }
+    }
+}
+
+/// Cancel: refund, then restock, then `cancelled`; each step idempotent, so a cancel cut
+/// short is finished by the next one.
+pub async fn cancel(state: &State, order: &Order) -> Result<(), OrderError> {
+    match order.status.as_str() {
+        "cancelled" => return Ok(()),
+        "paid" => {}
+        _ => return Err(OrderError::NotCancellable),
+    }
+    let payment_id = order
+        .payment_id
+        .ok_or_else(|| anyhow::anyhow!("paid order {} has no payment", order.id))?;
+    let refund = state
+        .clients
+        .refund(payment_id)
+        .await
+        .map_err(OrderError::Unavailable)?;
+    if refund.status != "refunded" {
+        return Err(
+            anyhow::anyhow!("refund of payment {payment_id} answered {}", refund.status).into(),
+        );
+    }
+    state
+        .clients
+        .release(order.id)
+        .await
+        .map_err(OrderError::Unavailable)?;
+    if storage::transition(&state.pool, order.id, "paid", "cancelled", None, None).await? {
+        tracing::info!(
+            order_id = order.id,
+            payment_id,
+            "order cancelled: refunded and restocked"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! The order tables: orders (unique on user + idempotency key), their items (a snapshot of
+//! name and price at checkout) and their status history. Status changes are conditional on
+//! the current status, so concurrent settlers (a request and the reconciler) never both win.
+
+use chrono::NaiveDateTime;
+use mall_common::time::{now_naive, rfc3339};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Pool, TxOpts};
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::clients::ReservedItem;
+
+pub const MIGRATIONS: &[mall_common::db::Migration] = &[
+    mall_common::db::Migration {
+        version: 1,
+        name: "orders, items, status history",
+        sql: include_str!("../migrations/0001_orders.sql"),
+    },
+    mall_common::db::Migration {
+        version: 2,
+        name: "trace id of the creating request",
+        sql: include_str!("../migrations/0002_order_trace_id.sql"),
+    },
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub product_id: u64,
+    pub name: String,
+    pub price: i64,
+    pub quantity: u32,
+    pub line_total: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub status: String,
+    pub at: String,
+}
+
+/// An order as the API shows it (`user_id` only for admins).
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
+    pub status: String,
+    pub items: Vec<Item>,
+    pub total: i64,
+    pub currency: String,
+    pub payment_id: Option<u64>,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_history: Option<Vec<Change>>,
+    #[serde(skip)]
+    pub failure_reason: Option<String>,
+    #[serde(skip)]
+    pub request_hash: String,
+    #[serde(skip)]
+    pub from_cart: bool,
+    #[serde(skip)]
+    pub owner: u64,
+}
+
+type Row = (
+    u64,
+    u64,
+    String,
+    Option<String>,
+    i64,
+    String,
+    bool,
+    Option<u64>,
+    String,
+    NaiveDateTime,
+);
+
+const COLUMNS: &str =
+    "id, user_id, status, failure_reason, total, currency, from_cart, payment_id, request_hash, created_at";
+
+fn order(r: Row) -> Order {
+    Order {
+        id: r.0,
+        user_id: None,
+        owner: r.1,
+        status: r.2,
+        failure_reason: r.3,
+        total: r.4,
+        currency: r.5,
+        from_cart: r.6,
+        payment_id: r.7,
+        request_hash: r.8,
+        created_at: rfc3339(r.9),
+        items: Vec::new(),
+        status_history: None,
+    }
+}
+
+async fn with_items<C: Queryable>(
+    conn: &mut C,
+    mut orders: Vec<Order>,
+) -> Result<Vec<Order>, mysql_async::Error> {
+    if orders.is_empty() {
+        return Ok(orders);
+    }
+    let ids = orders
+        .iter()
+        .map(|o| o.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows: Vec<(u64, u64, String, i64, u32)> = conn
+        .query(format!(
+            "SELECT order_id, product_id, name, price, quantity FROM order_items WHERE order_id IN ({ids}) ORDER BY product_id"
+        ))
+        .await?;
+    for (order_id, product_id, name, price, quantity) in rows {
+        if let Some(o) = orders.iter_mut().find(|o| o.id == order_id) {
+            o.items.push(Item {
+                product_id,
+                name,
+                price,
+                quantity,
+                line_total: price * i64::from(quantity),
+            });
+        }
+    }
+    Ok(orders)
+}
+
+/// A new pending order; `Ok(None)` when (user, key) exists already.
+#[instrument(skip_all, fields(user_id))]
+pub async fn insert(
+    pool: &Pool,
+    user_id: u64,
+    key: &str,
+    hash: &str,
+    currency: &str,
+    from_cart: bool,
+) -> Result<Option<u64>, mysql_async::Error> {
+    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    let now = now_naive();
+    let inserted = tx
+        .exec_drop(
+            "INSERT INTO orders (user_id, idempotency_key, request_hash, status, currency, from_cart, trace_id, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+            (user_id, key, hash, currency, from_cart, mall_common::trace::current().map(|t| t.to_string()), now, now),
+        )
+        .await;
+    match inserted {
+        Ok(()) => {}
+        Err(e) if mall_common::error::is_duplicate_key(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let id = tx.last_insert_id().unwrap_or_default();
+    tx.exec_drop(
+        "INSERT INTO order_status_history (order_id, status, at) VALUES (?, 'pending', ?)",
+        (id, now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+#[instrument(skip_all, fields(user_id))]
+pub async fn find_by_key(
+    pool: &Pool,
+    user_id: u64,
+    key: &str,
+) -> Result<Option<Order>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn
+        .exec_first(
+            format!("SELECT {COLUMNS} FROM orders WHERE user_id = ? AND idempotency_key = ?"),
+            (user_id, key),
+        )
+        .await?;
+    Ok(with_items(&mut conn, row.map(order).into_iter().collect())
+        .await?
+        .pop())
+}
+
+/// One order with items and history; `owner` restricts it to that user.
+#[instrument(skip_all, fields(order_id = id))]
+pub async fn find(
+    pool: &Pool,
+    id: u64,
+    owner: Option<u64>,
+) -> Result<Option<Order>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn
+        .exec_first(format!("SELECT {COLUMNS} FROM orders WHERE id = ?"), (id,))
+        .await?;
+    let Some(mut o) = row.map(order) else {
+        return Ok(None);
+    };
+    if owner.is_some_and(|u| u != o.owner) {
+        return Ok(None);
+    }
+    let history: Vec<(String, NaiveDateTime)> = conn
+        .exec(
+            "SELECT status, at FROM order_status_history WHERE order_id = ? ORDER BY id",
+            (id,),
+        )
+        .await?;
+    o.status_history = Some(
+        history
+            .into_iter()
+            .map(|(status, at)| Change {
+                status,
+                at: rfc3339(at),
+            })
+            .collect(),
+    );
+    Ok(with_items(&mut conn, vec![o]).await?.pop())
+}
+
+/// Records the reserved items and the total (the reservation's current catalog prices).
+#[instrument(skip_all, fields(order_id))]
+pub async fn set_items(
+    pool: &Pool,
+    order_id: u64,
+    items: &[ReservedItem],
+) -> Result<i64, mysql_async::Error> {
+    let total: i64 = items.iter().map(|i| i.price * i64::from(i.quantity)).sum();
+    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    for i in items {
+        tx.exec_drop(
+            "INSERT INTO order_items (order_id, product_id, name, price, quantity) VALUES (?, ?, ?, ?, ?)
+             ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), quantity = VALUES(quantity)",
+            (order_id, i.product_id, &i.name, i.price, i.quantity),
+        )
+        .await?;
+    }
+    tx.exec_drop(
+        "UPDATE orders SET total = ?, updated_at = ? WHERE id = ?",
+        (total, now_naive(), order_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(total)
+}
+
+/// Marks the order as being worked on (keeps the reconciler away for a while).
+pub async fn touch(pool: &Pool, order_id: u64) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE orders SET updated_at = ? WHERE id = ?",
+        (now_naive(), order_id),
+    )
+    .await
+}
+
+/// `from` → `to` (with history); false when the order was not in `from`.
+#[instrument(skip_all, fields(order_id, to))]
+pub async fn transition(
+    pool: &Pool,
+    order_id: u64,
+    from: &str,
+    to: &str,
+    reason: Option<&str>,
+    payment_id: Option<u64>,
+) -> Result<bool, mysql_async::Error> {
+    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    let now = now_naive();
+    tx.exec_drop(
+        "UPDATE orders SET status = ?, failure_reason = COALESCE(?, failure_reason), payment_id = COALESCE(?, payment_id), updated_at = ?
+         WHERE id = ? AND status = ?",
+        (to, reason, payment_id, now, order_id, from),
+    )
+    .await?;
+    if tx.affected_rows() != 1 {
+        return Ok(false);
+    }
+    tx.exec_drop(
+        "INSERT INTO order_status_history (order_id, status, at) VALUES (?, ?, ?)",
+        (order_id, to, now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Pending orders nobody has touched for `older_than_secs`: id and the trace id of the
+/// request that created each.
+pub async fn stale_pending(
+    pool: &Pool,
+    older_than_secs: u64,
+) -> Result<Vec<(u64, Option<String>)>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let cutoff = now_naive()
+        - chrono::Duration::seconds(i64::try_from(older_than_secs).unwrap_or(i64::MAX / 2_000));
+    conn.exec(
+        "SELECT id, trace_id FROM orders WHERE status = 'pending' AND updated_at < ? ORDER BY id LIMIT 100",
+        (cutoff,),
+    )
+    .await
+}
+
+/// A page of orders, newest first; of one user, or filtered by status (admin).
+#[instrument(skip_all)]
+pub async fn page(
+    pool: &Pool,
+    user: Option<u64>,
+    status: Option<&str>,
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<Order>, u64), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let mut filter = vec!["1 = 1"];
+    let mut params: Vec<mysql_async::Value> = Vec::new();
+    if let Some(u) = user {
+        filter.push("user_id = ?");
+        params.push(u.into());
+    }
+    if let Some(s) = status {
+        filter.push("status = ?");
+        params.push(s.into());
+    }
+    let filter = filter.join(" AND ");
+    let total: Option<u64> = conn
+        .exec_first(
+            format!("SELECT COUNT(*) FROM orders WHERE {filter}"),
+            params.clone(),
+        )
+        .await?;
+    params.push(limit.into());
+    params.push(offset.into());
+    let rows: Vec<Row> = conn
+        .exec(
+            format!(
+                "SELECT {COLUMNS} FROM orders WHERE {filter} ORDER BY id DESC LIMIT ? OFFSET ?"
+            ),
+            params,
+        )
+        .await?;
+    let mut orders: Vec<Order> = rows.into_iter().map(order).collect();
+    if user.is_none() {
+        for o in &mut orders {
+            o.user_id = Some(o.owner);
+        }
+    }
+    Ok((with_items(&mut conn, orders).await?, total.unwrap_or(0)))
+}
+
+/// `(status, count)` pairs and the revenue of paid orders.
+pub async fn stats(pool: &Pool) -> Result<(Vec<(String, u64)>, i64), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let by_status: Vec<(String, u64)> = conn
+        .query("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+        .await?;
+    let revenue: Option<Option<i64>> = conn
+        .query_first("SELECT CAST(SUM(total) AS SIGNED) FROM orders WHERE status = 'paid'")
+        .await?;
+    Ok((by_status, revenue.flatten().unwrap_or(0)))
+}

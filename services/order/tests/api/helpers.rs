@@ -1,0 +1,250 @@
+use std::time::Duration;
+
+use mall_common::config::{ServiceBase, ServiceInfo};
+use mall_common::testing::{self, TestDb};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// A service running in-process; stopped when dropped.
+pub struct Running {
+    pub url: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn listener() -> (tokio::net::TcpListener, String) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    (l, url)
+}
+
+/// Everything but the order service, plus the order service's database.
+pub struct World {
+    pub product: Running,
+    pub payment: Running,
+    _gateway: Running,
+    _cart: Running,
+    cart_url: String,
+    order_db: TestDb,
+    _dbs: Vec<TestDb>,
+    pub http: reqwest::Client,
+}
+
+pub async fn world() -> World {
+    let prefix = format!("test:{}:", testing::suffix());
+    let redis = testing::redis_url();
+
+    let (l, gateway_url) = listener().await;
+    let (tx, rx) = oneshot::channel::<()>();
+    let gw = gateway_sim::config::Config {
+        info: ServiceInfo {
+            name: "gateway-sim".into(),
+            color: "blue".into(),
+            version: "test".into(),
+        },
+        listen: "127.0.0.1:0".parse().unwrap(),
+        grace: Duration::from_secs(1),
+        timeout_delay: Duration::from_secs(60),
+    };
+    tokio::spawn(async move {
+        gateway_sim::run(gw, l, async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap()
+    });
+    let gateway = Running {
+        url: gateway_url.clone(),
+        stop: Some(tx),
+    };
+
+    let product_db = TestDb::create("product").await.unwrap();
+    let (l, url) = listener().await;
+    let (tx, rx) = oneshot::channel::<()>();
+    let cfg = product_service::config::Config {
+        base: ServiceBase::for_tests("product", product_db.url.clone(), &redis, &prefix),
+        cache_ttl_secs: 60,
+        cache_enabled: true,
+        seed_demo: false,
+    };
+    tokio::spawn(async move {
+        product_service::run(cfg, l, async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap()
+    });
+    let product = Running {
+        url,
+        stop: Some(tx),
+    };
+
+    let cart_db = TestDb::create("cart").await.unwrap();
+    let (l, cart_url) = listener().await;
+    let (tx, rx) = oneshot::channel::<()>();
+    let cfg = cart_service::config::Config {
+        base: ServiceBase::for_tests("cart", cart_db.url.clone(), &redis, &prefix),
+        product_url: product.url.clone(),
+        cache_ttl_secs: 60,
+        max_lines: 50,
+    };
+    tokio::spawn(async move {
+        cart_service::run(cfg, l, async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap()
+    });
+    let cart = Running {
+        url: cart_url.clone(),
+        stop: Some(tx),
+    };
+
+    let payment_db = TestDb::create("payment").await.unwrap();
+    let (l, url) = listener().await;
+    let (tx, rx) = oneshot::channel::<()>();
+    let cfg = payment_service::config::Config {
+        base: ServiceBase::for_tests("payment", payment_db.url.clone(), &redis, &prefix),
+        gateway_url,
+        gateway_timeout: Duration::from_millis(300),
+        settle_unknown_after: Duration::from_secs(1),
+    };
+    tokio::spawn(async move {
+        payment_service::run(cfg, l, async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap()
+    });
+    let payment = Running {
+        url,
+        stop: Some(tx),
+    };
+
+    for url in [&gateway.url, &product.url, &cart.url, &payment.url] {
+        testing::wait_ready(url).await;
+    }
+    World {
+        product,
+        payment,
+        _gateway: gateway,
+        _cart: cart,
+        cart_url,
+        order_db: TestDb::create("order").await.unwrap(),
+        _dbs: vec![product_db, cart_db, payment_db],
+        http: reqwest::Client::new(),
+    }
+}
+
+impl World {
+    /// Starts an order service on the world's order database; `payment_url` may point
+    /// nowhere to simulate a payment service that cannot be reached.
+    pub async fn order_service(&self, payment_url: &str, reconcile_after: Duration) -> Running {
+        let (l, url) = listener().await;
+        let (tx, rx) = oneshot::channel::<()>();
+        let cfg = order_service::config::Config {
+            base: ServiceBase::for_tests(
+                "order",
+                self.order_db.url.clone(),
+                &testing::redis_url(),
+                "unused:",
+            ),
+            product_url: self.product.url.clone(),
+            cart_url: self.cart_url.clone(),
+            payment_url: payment_url.to_owned(),
+            user_url: self.product.url.clone(),
+            call_timeout: Duration::from_millis(500),
+            reconcile_every: Duration::from_millis(300),
+            reconcile_after,
+        };
+        tokio::spawn(async move {
+            order_service::run(cfg, l, async {
+                rx.await.ok();
+            })
+            .await
+            .unwrap()
+        });
+        testing::wait_ready(&url).await;
+        Running {
+            url,
+            stop: Some(tx),
+        }
+    }
+
+    pub async fn create_product(&self, stock: i64, price: i64) -> u64 {
+        let r = self
+            .http
+            .post(format!("{}/api/products", self.product.url))
+            .header("x-user-id", "1")
+            .header("x-user-roles", "customer,admin")
+            .json(&json!({"name": "Thing", "description": "", "price": price, "stock": stock, "category": "T"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
+    }
+
+    pub async fn stock(&self, id: u64) -> i64 {
+        let r = self
+            .http
+            .get(format!("{}/api/products/{id}", self.product.url))
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["stock"].as_i64().unwrap()
+    }
+
+    pub async fn order(
+        &self,
+        order: &Running,
+        user: u64,
+        key: &str,
+        product: u64,
+        qty: u32,
+        card: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/orders", order.url))
+            .header("x-user-id", user.to_string())
+            .header("x-user-roles", "customer")
+            .header("idempotency-key", key)
+            .json(&json!({"items": [{"product_id": product, "quantity": qty}], "payment": {"card_token": card}}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn order_status(&self, order: &Running, user: u64, id: u64) -> String {
+        let r = self
+            .http
+            .get(format!("{}/api/orders/{id}", order.url))
+            .header("x-user-id", user.to_string())
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Polls until the order leaves `pending` (or `within` passes); returns its status.
+    pub async fn settled(&self, order: &Running, user: u64, id: u64, within: Duration) -> String {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let s = self.order_status(order, user, id).await;
+            if s != "pending" || tokio::time::Instant::now() > deadline {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Calls to systems outside this service.
+
+pub mod gateway;

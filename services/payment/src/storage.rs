@@ -1,0 +1,205 @@
+//! The `payments` table. Every state change is a conditional update (`WHERE status = …`),
+//! so concurrent settlers cannot overwrite one another: the first fact wins and the others
+//! read it back.
+
+use chrono::NaiveDateTime;
+use mysql_async::prelude::Queryable;
+use mysql_async::Pool;
+use tracing::instrument;
+
+use crate::domain::{NewPayment, Status};
+
+pub const MIGRATIONS: &[mall_common::db::Migration] = &[mall_common::db::Migration {
+    version: 1,
+    name: "payments",
+    sql: include_str!("../migrations/0001_payments.sql"),
+}];
+
+const COLUMNS: &str =
+    "id, order_id, user_id, amount, currency, status, gateway_charge_id, created_at, updated_at";
+
+/// A stored payment. `updated_at` is the time of the last charge attempt or state change.
+#[derive(Clone, Debug)]
+pub struct Payment {
+    pub id: u64,
+    pub order_id: u64,
+    pub user_id: u64,
+    pub amount: i64,
+    pub currency: String,
+    pub status: Status,
+    pub gateway_charge_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+type Row = (
+    u64,
+    u64,
+    u64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+fn from_row(r: Row) -> Result<Payment, mysql_async::Error> {
+    let status = Status::parse(&r.5).ok_or_else(|| {
+        mysql_async::Error::Other(format!("unknown payment status {:?}", r.5).into())
+    })?;
+    Ok(Payment {
+        id: r.0,
+        order_id: r.1,
+        user_id: r.2,
+        amount: r.3,
+        currency: r.4,
+        status,
+        gateway_charge_id: r.6,
+        created_at: r.7,
+        updated_at: r.8,
+    })
+}
+
+/// What `insert_pending` found.
+pub enum Inserted {
+    New(Payment),
+    /// The order already has a payment (an earlier or concurrent call).
+    Existing(Payment),
+}
+
+/// Inserts the order's payment as `pending`, or returns the one it already has. The
+/// unique key on `order_id` decides between concurrent callers.
+#[instrument(skip_all, fields(order_id = p.order_id))]
+pub async fn insert_pending(
+    pool: &Pool,
+    p: &NewPayment,
+    now: NaiveDateTime,
+) -> Result<Inserted, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let inserted = conn
+        .exec_drop(
+            "INSERT INTO payments (order_id, user_id, amount, currency, status, created_at, updated_at)
+             VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            (p.order_id, p.user_id, p.amount, &p.currency, now, now),
+        )
+        .await;
+    match inserted {
+        Ok(()) => {
+            let id = conn.last_insert_id().ok_or_else(|| {
+                mysql_async::Error::Other("the insert reported no payment id".into())
+            })?;
+            drop(conn);
+            find(pool, id)
+                .await?
+                .map(Inserted::New)
+                .ok_or_else(|| mysql_async::Error::Other("the new payment vanished".into()))
+        }
+        Err(e) if mall_common::error::is_duplicate_key(&e) => {
+            drop(conn);
+            match find_by_order(pool, p.order_id).await? {
+                Some(existing) => Ok(Inserted::Existing(existing)),
+                None => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[instrument(skip_all, fields(payment_id = id))]
+pub async fn find(pool: &Pool, id: u64) -> Result<Option<Payment>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn
+        .exec_first(
+            format!("SELECT {COLUMNS} FROM payments WHERE id = ?"),
+            (id,),
+        )
+        .await?;
+    row.map(from_row).transpose()
+}
+
+#[instrument(skip_all, fields(order_id = order_id))]
+pub async fn find_by_order(
+    pool: &Pool,
+    order_id: u64,
+) -> Result<Option<Payment>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<Row> = conn
+        .exec_first(
+            format!("SELECT {COLUMNS} FROM payments WHERE order_id = ?"),
+            (order_id,),
+        )
+        .await?;
+    row.map(from_row).transpose()
+}
+
+/// Marks a new charge attempt on a `pending` payment (so it cannot be settled as never
+/// charged while the attempt runs); false when it is no longer pending.
+#[instrument(skip_all, fields(payment_id = id))]
+pub async fn claim_attempt(
+    pool: &Pool,
+    id: u64,
+    now: NaiveDateTime,
+) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE payments SET updated_at = ? WHERE id = ? AND status = 'pending'",
+        (now, id),
+    )
+    .await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// `pending` → `status` with the gateway's charge id; false when it was settled already.
+#[instrument(skip_all, fields(payment_id = id, status = status.as_str()))]
+pub async fn settle(
+    pool: &Pool,
+    id: u64,
+    status: Status,
+    charge_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
+         WHERE id = ? AND status = 'pending'",
+        (status.as_str(), charge_id, now, id),
+    )
+    .await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// `pending` → `declined` without a charge, only if nothing touched the payment since
+/// `seen_updated_at` (no charge attempt started meanwhile).
+#[instrument(skip_all, fields(payment_id = id))]
+pub async fn decline_untouched(
+    pool: &Pool,
+    id: u64,
+    seen_updated_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE payments SET status = 'declined', updated_at = ?
+         WHERE id = ? AND status = 'pending' AND updated_at = ?",
+        (now, id, seen_updated_at),
+    )
+    .await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// `approved` → `refunded`; false when it was not approved (refunded already).
+#[instrument(skip_all, fields(payment_id = id))]
+pub async fn mark_refunded(
+    pool: &Pool,
+    id: u64,
+    now: NaiveDateTime,
+) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND status = 'approved'",
+        (now, id),
+    )
+    .await?;
+    Ok(conn.affected_rows() == 1)
+}

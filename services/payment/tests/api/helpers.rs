@@ -1,0 +1,236 @@
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use mall_common::config::ServiceBase;
+use mall_common::telemetry::capture::Captured;
+use mall_common::telemetry::{Identity, JsonLayer};
+use mall_common::testing::{self, TestDb};
+use payment_service::config::Config;
+use serde_json::{json, Value};
+use tracing_subscriber::layer::SubscriberExt;
+
+/// The settings a test may change; the defaults are short so tests are quick.
+pub struct Opts {
+    /// The payment service's patience with the gateway.
+    pub gateway_timeout: Duration,
+    /// When a pending payment the gateway never saw is declined.
+    pub settle_after: Duration,
+    /// How long the simulator holds a `tok_timeout` answer.
+    pub sim_delay: Duration,
+    /// Point the payment service somewhere else than the simulator.
+    pub gateway_url: Option<String>,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Self {
+            gateway_timeout: Duration::from_millis(500),
+            settle_after: Duration::from_secs(1),
+            sim_delay: Duration::from_secs(2),
+            gateway_url: None,
+        }
+    }
+}
+
+/// Stops a spawned server when dropped.
+struct Stop(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub sim: String,
+    pub http: reqwest::Client,
+    pub opts: Opts,
+    _payment: Stop,
+    _sim: Stop,
+    _db: TestDb,
+}
+
+/// Every line any test of this binary logs (both services run in this process).
+pub fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let identity = Identity {
+            service: "test".into(),
+            color: "blue".into(),
+            version: "test".into(),
+        };
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new(
+                "debug,payment_service=trace,gateway_sim=trace,mall_common=trace",
+            ))
+            .with(JsonLayer::new(identity, captured.clone()));
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        captured
+    })
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Opts::default()).await
+}
+
+pub async fn spawn_with(opts: Opts) -> TestApp {
+    logs();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = format!("http://{}", listener.local_addr().unwrap());
+    let (sim_tx, sim_rx) = tokio::sync::oneshot::channel::<()>();
+    let sim_cfg = gateway_sim::config::Config::for_tests(opts.sim_delay);
+    tokio::spawn(async move {
+        gateway_sim::run(sim_cfg, listener, async {
+            sim_rx.await.ok();
+        })
+        .await
+        .unwrap()
+    });
+
+    let db = TestDb::create("payment").await.expect("MariaDB must run");
+    let prefix = format!("test:{}:", testing::suffix());
+    let config = Config {
+        base: ServiceBase::for_tests("payment", db.url.clone(), &testing::redis_url(), &prefix),
+        gateway_url: opts.gateway_url.clone().unwrap_or_else(|| sim.clone()),
+        gateway_timeout: opts.gateway_timeout,
+        settle_unknown_after: opts.settle_after,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        payment_service::run(config, listener, async {
+            rx.await.ok();
+        })
+        .await
+        .unwrap()
+    });
+    testing::wait_ready(&sim).await;
+    testing::wait_ready(&url).await;
+    TestApp {
+        url,
+        sim,
+        http: reqwest::Client::new(),
+        opts,
+        _payment: Stop(Some(tx)),
+        _sim: Stop(Some(sim_tx)),
+        _db: db,
+    }
+}
+
+/// A loopback URL where nothing listens.
+pub fn dead_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+pub const USER: u64 = 7;
+
+pub fn charge_body(order_id: u64, amount: i64, token: &str) -> Value {
+    json!({
+        "order_id": order_id,
+        "user_id": USER,
+        "amount": amount,
+        "currency": "KRW",
+        "card_token": token,
+    })
+}
+
+impl TestApp {
+    /// `POST /internal/payments`: status and body.
+    pub async fn charge(&self, order_id: u64, amount: i64, token: &str) -> (u16, Value) {
+        self.post("/internal/payments", &charge_body(order_id, amount, token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    pub async fn by_order(&self, order_id: u64) -> (u16, Value) {
+        self.get(&format!("/internal/payments/by-order/{order_id}"))
+            .await
+    }
+
+    pub async fn refund(&self, payment_id: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!(
+                "{}/internal/payments/{payment_id}/refund",
+                self.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// `GET /api/payments/{id}` as `user_id`.
+    pub async fn public_get(&self, payment_id: &Value, user_id: u64) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}/api/payments/{payment_id}", self.url))
+            .header("x-user-id", user_id.to_string())
+            .header("x-user-roles", "customer")
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// The simulator's counts.
+    pub async fn gateway_stats(&self) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/v1/stats", self.sim))
+            .send()
+            .await
+            .unwrap();
+        r.json().await.unwrap()
+    }
+
+    /// The simulator's charges for an order (by the reference the service sends).
+    pub async fn gateway_charges(&self, order_id: u64) -> Vec<Value> {
+        let r = self
+            .http
+            .get(format!("{}/v1/charges?reference={order_id}", self.sim))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// `POST /v1/control` on the simulator.
+    pub async fn gateway_mode(&self, mode: &str, delay_ms: u64) {
+        let r = self
+            .http
+            .post(format!("{}/v1/control", self.sim))
+            .json(&json!({"mode": mode, "delay_ms": delay_ms}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+}
