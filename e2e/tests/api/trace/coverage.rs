@@ -1,0 +1,553 @@
+//! The trace-id coverage audit (scripts/test's `trace` step, after the whole suite):
+//! 1. requests with known trace ids through nginx: a cart write (cart → nginx's internal
+//!    listener → product), a failing one (unknown product), an unauthenticated one, and,
+//!    when the order service is part of the stack, a checkout and a declined checkout
+//!    (order → product, order → payment → gateway, order → cart);
+//! 2. for each: nginx's access line, auth-proxy's decision line and a `request completed`
+//!    line from every part that served it, all under the id, and every log line that
+//!    contains the id carries it as its top-level `trace_id`;
+//! 3. every line of every log of the run: one JSON object; nginx's lines and every
+//!    request line (one with the request span's `method`/`route`, a `request completed`
+//!    or an `auth decision`) carry a valid trace id;
+//! 4. while each traced request was being served (from its start to 250 ms after its
+//!    `request completed`, in each part that served it), every line that part wrote
+//!    carries a trace id unless it is a known background line: a spawned task that lost
+//!    the request's span, or a panic message on stderr, fails here.
+//!
+//! Lines without a trace id outside requests (start-up, key refreshes, the order
+//! service's reconciliation) are fine; the unfamiliar ones are listed in the summary.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::{fresh_trace_id, is_trace_id, log_dir, log_files, raw_lines_with};
+use crate::helpers::{eventually, mall, product_body, send, unique_tag};
+
+/// Lines written outside any request, the only ones allowed without `trace_id`: (part or
+/// `*`, start of the message). A new background line (a loop, a start-up step) goes here;
+/// a line written while serving a request never does: it must carry the request's span.
+const BACKGROUND: &[(&str, &str)] = &[
+    // the serving loop (mall_common::server) and auth-proxy's own
+    ("*", "listening"),
+    ("*", "accept failed"),
+    ("*", "SIGTERM received"),
+    ("*", "SIGINT received"),
+    ("*", "shutting down"),
+    ("*", "drained; bye"),
+    ("*", "grace period over"),
+    ("*", "applying migration"),
+    ("auth-proxy", "auth-proxy listening"),
+    // key refresh loop; a refetch for an unknown kid runs inside the request and has its id
+    ("auth-proxy", "JWKS fetch failed"),
+    ("auth-proxy", "installed JWKS key set"),
+    ("auth-proxy", "skipped a JWKS key"),
+    ("auth-proxy", "revocation feed"),
+    ("auth-proxy", "ignored a malformed revocation message"),
+    ("auth-proxy", "SIGHUP"),
+    ("auth-proxy", "policy reload"),
+    ("auth-proxy", "static key"),
+    ("user", "signing keys"),
+    ("user", "generated a first signing key"),
+    ("user", "bootstrap admin"),
+    ("product", "demo catalog loaded"),
+    ("gateway-sim", "card gateway simulator starting"),
+];
+
+/// Fields of the request span (mall_common::server): a line with one was written while
+/// serving a request.
+const REQUEST_FIELDS: [&str; 2] = ["method", "route"];
+/// Messages that end a hop.
+const HOP_MESSAGES: [&str; 2] = ["request completed", "auth decision"];
+/// How long after a hop's `request completed` its part's lines still count as its own
+/// (a task spawned by the handler may log after the answer).
+const AFTER_US: i64 = 250_000;
+
+/// One traced request and what its logs must show.
+struct Expect {
+    name: &'static str,
+    id: String,
+    status: u16,
+    auth: &'static str,
+    /// Parts (log file names without slot) with a `request completed` line under the id.
+    parts: Vec<&'static str>,
+    /// A call between services, so a line from nginx's internal listener.
+    internal: bool,
+}
+
+/// `cart-blue.log` → `cart`, `gateway-sim.log` → `gateway-sim`, `nginx/access.log` → `nginx`.
+fn part_of(file: &Path) -> String {
+    if file
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == "nginx")
+    {
+        return "nginx".into();
+    }
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    stem.strip_suffix("-blue")
+        .or_else(|| stem.strip_suffix("-green"))
+        .unwrap_or(stem)
+        .to_owned()
+}
+
+fn checkout_in_stack(dir: &Path) -> bool {
+    ["order-blue.log", "order-green.log"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+}
+
+#[tokio::test]
+#[ignore = "scripts/test runs it after the whole suite: it audits every log line of the run"]
+async fn every_line_of_the_run_carries_its_trace_id() {
+    let dir = log_dir();
+
+    let expects = traced_requests(&dir).await;
+
+    let problems = eventually(Duration::from_secs(10), || {
+        let problems: Vec<String> = expects.iter().flat_map(|e| check_trace(&dir, e)).collect();
+        async move { problems.is_empty() }
+    })
+    .await;
+    let trace_problems: Vec<String> = if problems {
+        Vec::new()
+    } else {
+        expects.iter().flat_map(|e| check_trace(&dir, e)).collect()
+    };
+    let audit = audit_all_lines(&dir, &expects);
+    eprintln!("{}", audit.summary);
+    if let Ok(file) = std::env::var("MALL_TRACE_IDS_FILE") {
+        let text: String = expects
+            .iter()
+            .map(|e| format!("{} {} {} {}\n", e.name, e.id, e.status, e.parts.join(",")))
+            .collect();
+        std::fs::write(&file, text).unwrap_or_else(|e| panic!("writing {file}: {e}"));
+    }
+    let mut all = trace_problems;
+    all.extend(audit.problems);
+    assert!(
+        all.is_empty(),
+        "{} trace coverage problem(s):\n{}",
+        all.len(),
+        all.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// Sends the traced requests; returns what each must have left in the logs.
+async fn traced_requests(dir: &Path) -> Vec<Expect> {
+    let mall = mall();
+    let admin = mall.admin().await;
+    let tag = unique_tag();
+    let product = mall
+        .create_product(
+            &admin.access,
+            &product_body(&format!("Trace {tag}"), &format!("E2E-Trace-{tag}"), 1500),
+        )
+        .await;
+    let product_id = product["id"].as_i64().expect("product id");
+    let (_user, tokens) = mall.customer().await;
+    let mut expects = Vec::new();
+
+    let id = fresh_trace_id();
+    send(
+        mall.put(&format!("/api/cart/items/{product_id}"))
+            .bearer_auth(&tokens.access)
+            .header("X-Trace-Id", &id)
+            .json(&json!({ "quantity": 2 })),
+    )
+    .await
+    .expect_status(StatusCode::OK);
+    expects.push(Expect {
+        name: "cart-put",
+        id,
+        status: 200,
+        auth: "allow",
+        parts: vec!["cart", "product"],
+        internal: true,
+    });
+
+    let id = fresh_trace_id();
+    send(
+        mall.put("/api/cart/items/1999999999")
+            .bearer_auth(&tokens.access)
+            .header("X-Trace-Id", &id)
+            .json(&json!({ "quantity": 1 })),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found");
+    expects.push(Expect {
+        name: "cart-unknown-product",
+        id,
+        status: 404,
+        auth: "allow",
+        parts: vec!["cart", "product"],
+        internal: true,
+    });
+
+    let id = fresh_trace_id();
+    send(mall.get("/api/cart").header("X-Trace-Id", &id))
+        .await
+        .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    expects.push(Expect {
+        name: "cart-no-token",
+        id,
+        status: 401,
+        auth: "unauthorized",
+        parts: vec![],
+        internal: false,
+    });
+
+    if checkout_in_stack(dir) {
+        for (name, card, status) in [
+            ("checkout-paid", "tok_ok", StatusCode::CREATED),
+            (
+                "checkout-declined",
+                "tok_declined",
+                StatusCode::PAYMENT_REQUIRED,
+            ),
+        ] {
+            mall.put_cart_item(&tokens.access, product_id, 1)
+                .await
+                .expect_status(StatusCode::OK);
+            let id = fresh_trace_id();
+            let reply = send(
+                mall.post("/api/orders")
+                    .bearer_auth(&tokens.access)
+                    .header("X-Trace-Id", &id)
+                    .header("Idempotency-Key", format!("trace-{}", unique_tag()))
+                    .json(&json!({ "payment": { "card_token": card } })),
+            )
+            .await;
+            reply.expect_status(status);
+            expects.push(Expect {
+                name,
+                id,
+                status: status.as_u16(),
+                auth: "allow",
+                parts: vec!["order", "cart", "product", "payment", "gateway-sim"],
+                internal: true,
+            });
+        }
+    }
+    expects
+}
+
+/// What is missing or wrong in the logs of one traced request.
+fn check_trace(dir: &Path, e: &Expect) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut lines: Vec<(String, Value)> = Vec::new();
+    for (file, raw) in raw_lines_with(dir, &e.id) {
+        match serde_json::from_str::<Value>(&raw) {
+            Ok(v) if v["trace_id"] == e.id.as_str() => lines.push((part_of(&file), v)),
+            _ => problems.push(format!(
+                "{} ({}): {} has a line mentioning the id without carrying it as trace_id: {raw}",
+                e.name,
+                e.id,
+                file.display()
+            )),
+        }
+    }
+    let find =
+        |part: &str, pred: &dyn Fn(&Value) -> bool| lines.iter().any(|(p, v)| p == part && pred(v));
+    let uri = |v: &Value| v["uri"].as_str().unwrap_or_default().to_owned();
+    if !find("nginx", &|v| {
+        !uri(v).starts_with("/internal/") && v["status"] == e.status
+    }) {
+        problems.push(format!(
+            "{} ({}): no nginx access line with status {}",
+            e.name, e.id, e.status
+        ));
+    }
+    if !find("auth-proxy", &|v| {
+        v["msg"] == "auth decision" && v["result"] == e.auth
+    }) {
+        problems.push(format!(
+            "{} ({}): no auth-proxy decision line ({})",
+            e.name, e.id, e.auth
+        ));
+    }
+    if e.internal && !find("nginx", &|v| uri(v).starts_with("/internal/")) {
+        problems.push(format!(
+            "{} ({}): no nginx internal-listener line",
+            e.name, e.id
+        ));
+    }
+    for part in &e.parts {
+        if !find(part, &|v| v["msg"] == "request completed") {
+            problems.push(format!(
+                "{} ({}): no 'request completed' line from {part}",
+                e.name, e.id
+            ));
+        }
+    }
+    problems
+}
+
+/// One line of the run.
+struct Line {
+    at: String,
+    part: String,
+    ts_us: Option<i64>,
+    fields: Map<String, Value>,
+}
+
+impl Line {
+    fn trace_id(&self) -> Option<&str> {
+        self.fields.get("trace_id").and_then(Value::as_str)
+    }
+    fn msg(&self) -> &str {
+        self.fields
+            .get("msg")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+    fn is_background(&self) -> bool {
+        BACKGROUND
+            .iter()
+            .any(|(p, m)| (*p == "*" || *p == self.part) && self.msg().starts_with(m))
+    }
+    fn text(&self) -> String {
+        cut(&Value::Object(self.fields.clone()).to_string())
+    }
+}
+
+struct Audit {
+    problems: Vec<String>,
+    summary: String,
+}
+
+/// Every line of every log file of the run (see the module docs).
+fn audit_all_lines(dir: &Path, expects: &[Expect]) -> Audit {
+    let mut problems = Vec::new();
+    let files: Vec<PathBuf> = log_files(dir);
+    let mut lines = Vec::new();
+    for file in &files {
+        let part = part_of(file);
+        let bytes = std::fs::read(file).unwrap_or_default();
+        for (n, raw) in String::from_utf8_lossy(&bytes).lines().enumerate() {
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let at = format!("{}:{}", file.display(), n + 1);
+            match serde_json::from_str::<Value>(raw) {
+                Ok(Value::Object(fields)) => lines.push(Line {
+                    at,
+                    part: part.clone(),
+                    ts_us: fields.get("ts").and_then(Value::as_str).and_then(ts_us),
+                    fields,
+                }),
+                _ => problems.push(format!("{at}: not one JSON object: {}", cut(raw))),
+            }
+        }
+    }
+    let (mut traced, mut background) = (0usize, 0usize);
+    let mut unfamiliar: Vec<(String, String, usize)> = Vec::new();
+    for line in &lines {
+        let at = &line.at;
+        match line.fields.get("trace_id") {
+            Some(Value::String(id)) if is_trace_id(id) => traced += 1,
+            Some(other) => problems.push(format!("{at}: trace_id {other} is not 32 lowercase hex")),
+            None if line.part == "nginx" => problems.push(format!(
+                "{at}: nginx access line without trace_id: {}",
+                line.text()
+            )),
+            None => {
+                let request = REQUEST_FIELDS
+                    .iter()
+                    .find(|f| line.fields.contains_key(**f));
+                if let Some(field) = request {
+                    problems.push(format!(
+                        "{at}: request line ({field}) without trace_id: {}",
+                        line.text()
+                    ));
+                } else if HOP_MESSAGES.contains(&line.msg()) {
+                    problems.push(format!("{at}: {} line without trace_id", line.msg()));
+                } else if line.is_background() {
+                    background += 1;
+                } else {
+                    match unfamiliar
+                        .iter_mut()
+                        .find(|(p, m, _)| *p == line.part && m == line.msg())
+                    {
+                        Some((_, _, n)) => *n += 1,
+                        None => unfamiliar.push((line.part.clone(), line.msg().to_owned(), 1)),
+                    }
+                }
+            }
+        }
+    }
+    problems.extend(lost_while_serving(&lines, expects));
+    let mut summary = format!(
+        "trace coverage audit: {} lines in {} files; {traced} with a trace id, {background} \
+         known background lines, {} problem(s)",
+        lines.len(),
+        files.len(),
+        problems.len()
+    );
+    if !unfamiliar.is_empty() {
+        summary.push_str(
+            "\nlines without a trace id outside the traced requests, not in BACKGROUND \
+             (fine for background work; a request's work must carry its id):",
+        );
+        for (part, msg, n) in &unfamiliar {
+            summary.push_str(&format!("\n  {part}: {msg:?} x{n}"));
+        }
+    }
+    Audit { problems, summary }
+}
+
+/// Lines without a trace id that a part wrote while serving one of the traced requests.
+fn lost_while_serving(lines: &[Line], expects: &[Expect]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for e in expects {
+        for hop in lines.iter().filter(|l| {
+            l.trace_id() == Some(e.id.as_str())
+                && l.part != "nginx"
+                && HOP_MESSAGES.contains(&l.msg())
+        }) {
+            let Some(end) = hop.ts_us else { continue };
+            let latency_us = match hop.msg() {
+                "auth decision" => hop.fields.get("latency_us").and_then(Value::as_f64),
+                _ => hop
+                    .fields
+                    .get("latency_ms")
+                    .and_then(Value::as_f64)
+                    .map(|ms| ms * 1000.0),
+            }
+            .unwrap_or(0.0) as i64;
+            let (from, to) = (end - latency_us - 1_000, end + AFTER_US);
+            for l in lines.iter().filter(|l| l.part == hop.part) {
+                let inside = l.ts_us.is_some_and(|t| t >= from && t <= to);
+                if inside && l.trace_id().is_none() && !l.is_background() {
+                    problems.push(format!(
+                        "{}: written by {} while it served {} ({}), without trace_id: {}",
+                        l.at,
+                        l.part,
+                        e.name,
+                        e.id,
+                        l.text()
+                    ));
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// `2026-11-21T00:25:44.291681Z` (UTC, as every part of the mall writes) as µs since the
+/// epoch.
+fn ts_us(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let time = time
+        .strip_suffix('Z')
+        .or_else(|| time.strip_suffix("+00:00"))?;
+    let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut hms = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
+    let digits: String = frac.chars().take(6).collect();
+    let micros: i64 = format!("{digits:0<6}").parse().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some((days * 86_400 + (h * 60 + mi) * 60 + se) * 1_000_000 + micros)
+}
+
+fn cut(line: &str) -> String {
+    let short: String = line.chars().take(300).collect();
+    if short.len() < line.len() {
+        short + "…"
+    } else {
+        short
+    }
+}
+
+#[test]
+fn timestamps_read_as_utc_microseconds() {
+    assert_eq!(ts_us("1970-01-01T00:00:00Z"), Some(0));
+    assert_eq!(ts_us("1970-01-02T00:00:01.5Z"), Some(86_401_500_000));
+    assert_eq!(
+        ts_us("2026-11-21T00:25:44.291681Z"),
+        Some(1_795_220_744_291_681)
+    );
+    assert_eq!(
+        ts_us("2026-11-21T00:25:44.291Z"),
+        Some(1_795_220_744_291_000)
+    );
+    assert_eq!(ts_us("soon"), None);
+}
+
+/// The audit on a made-up run: a cart request whose handler spawned a task that lost the
+/// span, a request line without the id, a broken line, and lines that are fine.
+#[test]
+fn the_audit_catches_lines_that_lost_the_trace_id() {
+    let dir = std::env::temp_dir().join(format!("trace-audit-{}", fresh_trace_id()));
+    std::fs::create_dir_all(dir.join("nginx")).expect("dir");
+    let id = fresh_trace_id();
+    let cart = [
+        r#"{"ts":"2026-11-21T00:00:00.000000Z","level":"INFO","service":"cart","msg":"listening"}"#.to_owned(),
+        format!(r#"{{"ts":"2026-11-21T00:00:01.005000Z","level":"INFO","service":"cart","trace_id":"{id}","msg":"cart line set","method":"PUT","route":"/api/cart"}}"#),
+        r#"{"ts":"2026-11-21T00:00:01.006000Z","level":"INFO","service":"cart","msg":"cache refreshed"}"#.to_owned(),
+        format!(r#"{{"ts":"2026-11-21T00:00:01.010000Z","level":"INFO","service":"cart","trace_id":"{id}","msg":"request completed","method":"PUT","route":"/api/cart","latency_ms":10.0,"status":200}}"#),
+        r#"{"ts":"2026-11-21T00:00:01.100000Z","level":"INFO","service":"cart","msg":"emptied in the background"}"#.to_owned(),
+        r#"{"ts":"2026-11-21T00:00:09.000000Z","level":"INFO","service":"cart","msg":"nightly sweep"}"#.to_owned(),
+        r#"{"ts":"2026-11-21T00:00:09.500000Z","level":"INFO","service":"cart","msg":"request completed","method":"GET","route":"/api/cart"}"#.to_owned(),
+        "thread 'tokio-runtime-worker' panicked at src/routes.rs:1:1".to_owned(),
+    ];
+    std::fs::write(dir.join("cart-blue.log"), cart.join("\n") + "\n").expect("write");
+    let access = [
+        format!(
+            r#"{{"ts":"2026-11-21T00:00:01.011Z","service":"nginx","msg":"request","trace_id":"{id}","status":200}}"#
+        ),
+        r#"{"ts":"2026-11-21T00:00:02.000Z","service":"nginx","msg":"request","status":200}"#
+            .to_owned(),
+    ];
+    std::fs::write(
+        dir.join("nginx").join("access.log"),
+        access.join("\n") + "\n",
+    )
+    .expect("write");
+    let expects = [Expect {
+        name: "made-up",
+        id: id.clone(),
+        status: 200,
+        auth: "allow",
+        parts: vec!["cart"],
+        internal: false,
+    }];
+
+    let audit = audit_all_lines(&dir, &expects);
+
+    std::fs::remove_dir_all(&dir).ok();
+    let found = |what: &str| audit.problems.iter().any(|p| p.contains(what));
+    assert!(found("cache refreshed"), "{:?}", audit.problems);
+    assert!(found("emptied in the background"), "{:?}", audit.problems);
+    assert!(
+        found("request line (method) without trace_id"),
+        "{:?}",
+        audit.problems
+    );
+    assert!(found("not one JSON object: thread"), "{:?}", audit.problems);
+    assert!(
+        found("nginx access line without trace_id"),
+        "{:?}",
+        audit.problems
+    );
+    assert_eq!(audit.problems.len(), 5, "{:?}", audit.problems);
+    assert!(
+        audit.summary.contains("\"nightly sweep\" x1"),
+        "{}",
+        audit.summary
+    );
+}
