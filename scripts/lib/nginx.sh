@@ -56,3 +56,39 @@ nginx_cmd() {
     shift
     TZ=UTC nginx -p "$dir/" -c "$dir/nginx.conf" "$@"
 }
+
+# --- blue/green switching (scripts/blue-green, local runtime) -------------------------------
+
+# upstream_addr_in <file>: the address of the (single) server line of an upstream file.
+upstream_addr_in() {
+    sed -n 's/^[[:space:]]*server[[:space:]]\{1,\}\([^[:space:];]*\).*/\1/p' "$1" | head -n 1
+}
+
+# nginx_test_candidate <nginx dir> <part> <address> <slot>: `nginx -t` of the running config
+# with upstreams/<part>.conf replaced, on a throw-away copy of the config tree, so the live
+# files are touched only once the candidate is known to load.
+nginx_test_candidate() {
+    local dir="$1" part="$2" addr="$3" slot="$4" cand entry rc=0
+    cand="$(mktemp -d "$dir/.candidate.XXXXXX")"
+    for entry in nginx.conf snippets upstreams extra; do
+        [[ -e "$dir/$entry" ]] && cp -R "$dir/$entry" "$cand/"
+    done
+    mkdir -p "$cand/upstreams"
+    upstream_conf "$part" "$addr" "$slot" >"$cand/upstreams/${part}.conf"
+    TZ=UTC nginx -t -q -p "$dir/" -c "$cand/nginx.conf" || rc=$?
+    rm -rf "$cand"
+    return "$rc"
+}
+
+# nginx_children <master pid>: the pids of the master's worker (and helper) processes.
+nginx_children() {
+    ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true
+}
+
+# worker_shutdown_timeout_of <nginx.conf>: the seconds old workers may take after a reload
+# (the config's worker_shutdown_timeout, "30s" style; 30 when it sets none).
+worker_shutdown_timeout_of() {
+    local value
+    value="$(sed -n 's/^[[:space:]]*worker_shutdown_timeout[[:space:]]\{1,\}\([0-9]\{1,\}\)s\{0,1\};.*/\1/p' "$1" | head -n 1)"
+    echo "${value:-30}"
+}

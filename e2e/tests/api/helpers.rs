@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 pub const PASSWORD: &str = "correct-horse-battery";
 
 const HOW_TO_RUN: &str = "run scripts/test, which starts a private stack and exports \
-    MALL_URL, MALL_ADMIN_EMAIL, MALL_ADMIN_PASSWORD, MALL_LOG_DIR, MALL_VAR and \
-    MALL_USER_SERVICE_BIN (or start one with scripts/dev up and export them yourself)";
+    MALL_URL, MALL_ADMIN_EMAIL, MALL_ADMIN_PASSWORD, MALL_LOG_DIR, MALL_VAR, \
+    MALL_USER_SERVICE_BIN and MALL_GATEWAY_URL (or start one with scripts/dev up and export them yourself)";
 
 /// A setting the harness must provide; its absence fails the test, never skips it.
 pub fn required_env(name: &str) -> String {
