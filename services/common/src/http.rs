@@ -154,6 +154,18 @@ pub struct PageOf<T> {
     pub total: u64,
 }
 
+impl<T> PageOf<T> {
+    /// The page `paging` asked for, holding `items` of `total`.
+    pub fn new(items: Vec<T>, paging: Paging, total: u64) -> Self {
+        Self {
+            items,
+            page: paging.page,
+            size: paging.size,
+            total,
+        }
+    }
+}
+
 /// Who is calling, as auth-proxy decided and nginx copied (clients cannot set these
 /// headers: nginx always overwrites them, and services listen only where nginx reaches).
 #[derive(Clone, Debug)]

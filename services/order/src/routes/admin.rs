@@ -65,12 +65,7 @@ async fn orders(state: Arc<State>, q: AdminQuery) -> Result<Response, OrderError
     .await?;
     Ok(json_reply(
         StatusCode::OK,
-        &PageOf {
-            items,
-            page: paging.page,
-            size: paging.size,
-            total,
-        },
+        &PageOf::new(items, paging, total),
     ))
 }
 

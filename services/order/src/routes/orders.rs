@@ -177,12 +177,7 @@ async fn list(state: Arc<State>, id: Identity, q: PageQuery) -> Result<Response,
     .await?;
     Ok(json_reply(
         StatusCode::OK,
-        &PageOf {
-            items,
-            page: paging.page,
-            size: paging.size,
-            total,
-        },
+        &PageOf::new(items, paging, total),
     ))
 }
 

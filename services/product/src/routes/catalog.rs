@@ -46,12 +46,7 @@ async fn list(state: Arc<State>, q: SearchQuery) -> Result<Response, ProductErro
         .get_or_load(&key, async move {
             let (items, total) =
                 products::search(&pool, &search, paging.offset(), paging.size).await?;
-            Ok::<_, ProductError>(PageOf {
-                items,
-                page: paging.page,
-                size: paging.size,
-                total,
-            })
+            Ok::<_, ProductError>(PageOf::new(items, paging, total))
         })
         .await?;
     Ok(json(StatusCode::OK, &page))

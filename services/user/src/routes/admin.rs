@@ -64,15 +64,7 @@ async fn stats(state: Arc<State>) -> Result<Response, UserError> {
 async fn list(state: Arc<State>, q: PageQuery) -> Result<Response, UserError> {
     let paging = Paging::try_from_query(q)?;
     let (items, total) = users::page(&state.pool, paging.offset(), paging.size).await?;
-    Ok(json(
-        StatusCode::OK,
-        &PageOf {
-            items,
-            page: paging.page,
-            size: paging.size,
-            total,
-        },
-    ))
+    Ok(json(StatusCode::OK, &PageOf::new(items, paging, total)))
 }
 
 async fn set_roles(
