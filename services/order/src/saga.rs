@@ -201,7 +201,7 @@ async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
         Some(p) if p.status == "approved" || p.status == "declined" => {
             settle(state, order_id, &p.status, p.id)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(anyhow::Error::new)?;
             tracing::info!(order_id = order_id, payment_status = %p.status, "reconciled from the payment's real state");
             Ok(true)
         }

@@ -108,14 +108,7 @@ pub async fn insert_pending(
 
 #[instrument(skip_all, fields(payment_id = id))]
 pub async fn find(pool: &Pool, id: u64) -> Result<Option<Payment>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
-    let row: Option<Row> = conn
-        .exec_first(
-            format!("SELECT {COLUMNS} FROM payments WHERE id = ?"),
-            (id,),
-        )
-        .await?;
-    row.map(from_row).transpose()
+    find_one(pool, "id", id).await
 }
 
 #[instrument(skip_all, fields(order_id = order_id))]
@@ -123,11 +116,20 @@ pub async fn find_by_order(
     pool: &Pool,
     order_id: u64,
 ) -> Result<Option<Payment>, mysql_async::Error> {
+    find_one(pool, "order_id", order_id).await
+}
+
+/// The payment whose unique `column` (`id` or `order_id`, never caller input) is `value`.
+async fn find_one(
+    pool: &Pool,
+    column: &'static str,
+    value: u64,
+) -> Result<Option<Payment>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let row: Option<Row> = conn
         .exec_first(
-            format!("SELECT {COLUMNS} FROM payments WHERE order_id = ?"),
-            (order_id,),
+            format!("SELECT {COLUMNS} FROM payments WHERE {column} = ?"),
+            (value,),
         )
         .await?;
     row.map(from_row).transpose()
