@@ -83,6 +83,35 @@ impl Redis {
         }
     }
 
+    /// Several keys in one round trip (MGET): one entry per key, `None` for a key that is
+    /// missing or unreadable; `None` altogether when Redis fails.
+    pub async fn get_many_json<T: serde::de::DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> Option<Vec<Option<T>>> {
+        if keys.is_empty() {
+            return Some(Vec::new());
+        }
+        let mut conn = self.conn();
+        match redis::cmd("MGET")
+            .arg(keys)
+            .query_async::<Vec<Option<Vec<u8>>>>(&mut conn)
+            .await
+        {
+            Ok(values) if values.len() == keys.len() => Some(
+                values
+                    .into_iter()
+                    .map(|v| v.and_then(|b| serde_json::from_slice(&b).ok()))
+                    .collect(),
+            ),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cache read failed; reading from the database");
+                None
+            }
+        }
+    }
+
     pub async fn set_json<T: serde::Serialize>(&self, key: &str, value: &T, ttl_secs: u64) {
         let Ok(bytes) = serde_json::to_vec(value) else {
             return;

@@ -1,4 +1,5 @@
-//! `GET /api/products`, `GET /api/products/{id}`, `GET /api/categories` (public, cached).
+//! `GET /api/products`, `GET /api/products/{id}`, `GET /api/categories` (public, cached;
+//! products with their stock overlaid on a hit, categories as they are: they show no stock).
 
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ async fn list(state: Arc<State>, q: SearchQuery) -> Result<Response, ProductErro
     let pool = state.pool.clone();
     let page: PageOf<Product> = state
         .cache
-        .get_or_load(&key, async move {
+        .get_or_load_stocked(&state.pool, &key, async move {
             let (items, total) =
                 products::search(&pool, &search, paging.offset(), paging.size).await?;
             Ok::<_, ProductError>(PageOf::new(items, paging, total))
@@ -56,7 +57,7 @@ async fn detail(state: Arc<State>, id: u64) -> Result<Response, ProductError> {
     let pool = state.pool.clone();
     let found: Option<Product> = state
         .cache
-        .get_or_load(&format!("product:{id}"), async move {
+        .get_or_load_stocked(&state.pool, &crate::cache::detail_name(id), async move {
             Ok::<_, ProductError>(products::find(&pool, id).await?)
         })
         .await?;

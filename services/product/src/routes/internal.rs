@@ -78,7 +78,7 @@ async fn lookup(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError
     }
     Ok(json(
         StatusCode::OK,
-        &products::find_many(&state.pool, &ids).await?,
+        &state.cache.products(&state.pool, &ids).await?,
     ))
 }
 
@@ -86,7 +86,8 @@ async fn reserve(state: Arc<State>, body: ReserveBody) -> Result<Response, Produ
     let r = Reservation::parse(body).map_err(ProductError::validation)?;
     match reservations::reserve(&state.pool, &r).await? {
         Reserve::Done(view) => {
-            state.cache.invalidate().await;
+            let ids: Vec<u64> = r.items.iter().map(|i| i.product_id).collect();
+            state.cache.stock_changed(&ids).await;
             tracing::info!(
                 order_id = r.order_id,
                 items = view.items.len(),
@@ -126,20 +127,20 @@ async fn transition(
     } else {
         reservations::release(&state.pool, order_id).await?
     };
-    match outcome {
-        Transition::Done(status) => {
-            if !commit {
-                state.cache.invalidate().await;
-            }
-            tracing::info!(order_id, status = %status, "reservation {}", if commit { "committed" } else { "released" });
-            Ok(json(
-                StatusCode::OK,
-                &serde_json::json!({ "order_id": order_id, "status": status }),
-            ))
+    let status = match outcome {
+        Transition::Done(status) => status,
+        Transition::Restocked(products) => {
+            state.cache.stock_changed(&products).await;
+            "released".to_owned()
         }
-        Transition::NotFound => Err(ProductError::not_found("no such reservation")),
-        Transition::Refused(why) => Err(ProductError::Conflict(why)),
-    }
+        Transition::NotFound => return Err(ProductError::not_found("no such reservation")),
+        Transition::Refused(why) => return Err(ProductError::Conflict(why)),
+    };
+    tracing::info!(order_id, status = %status, "reservation {}", if commit { "committed" } else { "released" });
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "order_id": order_id, "status": status }),
+    ))
 }
 
 async fn stats(state: Arc<State>) -> Result<Response, ProductError> {

@@ -1,5 +1,7 @@
 //! Products and categories.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, Value};
@@ -184,6 +186,23 @@ pub async fn find_many(pool: &Pool, ids: &[u64]) -> Result<Vec<Product>, mysql_a
         )
         .await?;
     Ok(rows.into_iter().map(product).collect())
+}
+
+/// The stock of each of `ids` that exists, deleted or not (the catalog cache's stock tier).
+#[instrument(skip_all)]
+pub async fn stocks(pool: &Pool, ids: &[u64]) -> Result<HashMap<u64, i64>, mysql_async::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks = vec!["?"; ids.len()].join(",");
+    let mut conn = pool.get_conn().await?;
+    let rows: Vec<(u64, i64)> = conn
+        .exec(
+            format!("SELECT id, stock FROM products WHERE id IN ({marks})"),
+            ids.to_vec(),
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 fn like_pattern(word: &str) -> String {

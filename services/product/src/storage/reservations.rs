@@ -162,6 +162,8 @@ pub async fn find(
 /// What a commit or release found.
 pub enum Transition {
     Done(String),
+    /// Released now: the stock of these products went back up.
+    Restocked(Vec<u64>),
     NotFound,
     Refused(String),
 }
@@ -222,7 +224,7 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
         )
         .await?;
     let now = now_naive();
-    for (product_id, quantity) in items {
+    for &(product_id, quantity) in &items {
         tx.exec_drop(
             "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?",
             (quantity, now, product_id),
@@ -235,5 +237,10 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
     )
     .await?;
     tx.commit().await?;
-    Ok(Transition::Done("released".into()))
+    Ok(Transition::Restocked(
+        items
+            .into_iter()
+            .map(|(product_id, _)| product_id)
+            .collect(),
+    ))
 }

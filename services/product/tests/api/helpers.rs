@@ -1,13 +1,14 @@
 use mall_common::config::ServiceBase;
 use mall_common::testing::{self, TestDb};
 use product_service::config::Config;
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _db: TestDb,
+    db: TestDb,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -43,7 +44,7 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         base,
         http: reqwest::Client::new(),
         stop: Some(tx),
-        _db: db,
+        db,
     };
     // Readiness may be "degraded" (200) when Redis is away; both count as up.
     testing::wait_ready(&app.base).await;
@@ -61,6 +62,12 @@ impl Drop for TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The test database's URL, for checks that must read MySQL itself (every HTTP read,
+    /// the internal lookup included, may be served from the cache).
+    pub fn db_url(&self) -> &str {
+        self.db.url.expose_secret()
     }
 
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
