@@ -1,14 +1,37 @@
 //! Password hashing with Argon2id (the crate's defaults: 19 MiB, 2 passes). Hashing runs on
-//! the blocking pool. Unknown emails are checked against a dummy hash made at start-up so
+//! the blocking pool, at most one hash per CPU at a time (`HASHING`): each hash takes 19 MiB,
+//! and without a bound a burst of sign-ins would start up to 512 blocking threads at once
+//! (tokio's default), each allocating its own 19 MiB. (`scripts/bench mix` found the user
+//! service at 1.2 GB RSS after 200 sign-ins, four at a time: glibc keeps a freed block of
+//! that size in every thread's arena.) Waiting for a permit costs nothing more than the CPU
+//! the hash needs anyway. Unknown emails are checked against a dummy hash made at start-up so
 //! a wrong email and a wrong password take the same time.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use anyhow::Context as _;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use secrecy::{ExposeSecret, SecretString};
+
+/// Hashes running at once: one per CPU.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs one hash on the blocking pool once a permit is free.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .context("the hashing semaphore is closed")?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("a password hash task failed")?
+}
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -34,24 +57,22 @@ impl Passwords {
             Some(h) => (h, true),
             None => (self.dummy_hash.to_string(), false),
         };
-        let ok = tokio::task::spawn_blocking(move || {
+        let ok = bounded(move || {
             let parsed = PasswordHash::new(&hash)
                 .map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-            Ok::<_, anyhow::Error>(
-                Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok(),
-            )
+            Ok(Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok())
         })
         .await
-        .context("while verifying a password")??;
+        .context("while verifying a password")?;
         Ok(ok && real)
     }
 }
 
 /// A PHC-format Argon2id hash of `password`.
 pub async fn hash(password: SecretString) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.expose_secret().as_bytes(), &salt)
@@ -59,5 +80,4 @@ pub async fn hash(password: SecretString) -> anyhow::Result<String> {
             .map_err(|e| anyhow::anyhow!("while hashing a password: {e}"))
     })
     .await
-    .context("while hashing a password")?
 }
