@@ -1,6 +1,11 @@
 //! mall-load: the shopper-mix load generator behind `scripts/bench mix`
 //! (docs/performance.md, "Shopper mix").
 
+/// The same allocator as the services (services/common): the generator's own CPU per
+/// request is part of what the benchmark reports.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod conn;
 mod mix;
 mod procs;
@@ -104,6 +109,10 @@ struct Args {
     /// Write the sweep's plot here (SVG).
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Threads of the load generator (1: a single-threaded runtime, the cheapest per
+    /// request; the generator's own CPU is in the process table).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
     /// Exit 1 when any run had errors (or, with --sweep, when no rate held).
     #[arg(long)]
     fail_on_errors: bool,
@@ -180,6 +189,9 @@ fn validate(a: &Args) -> Result<()> {
     if a.sweep && (a.sweep_step < 1.0 || a.sweep_max < a.rate) {
         bail!("--sweep-step must be >= 1 and --sweep-max >= --rate");
     }
+    if a.threads == 0 || a.threads > 64 {
+        bail!("--threads must be 1..64");
+    }
     if a.admin_email.is_some() != a.admin_password_file.is_some() {
         bail!("--admin-email and --admin-password-file go together");
     }
@@ -245,7 +257,6 @@ impl Session {
 }
 
 async fn main_inner(args: Args) -> Result<bool> {
-    validate(&args)?;
     let addr = address(&args.url)?;
     let mut groups = vec![];
     for p in &args.procs {
@@ -427,10 +438,21 @@ async fn main_inner(args: Args) -> Result<bool> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    if let Err(e) = validate(&args) {
+        eprintln!("mall-load: {e:#}");
+        return std::process::ExitCode::from(2);
+    }
+    let built = if args.threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mall-load: cannot start the runtime: {e}");

@@ -58,13 +58,16 @@ pub struct RunResult {
 }
 
 struct Shared {
+    /// The run's statistics, shared by every worker: one set of histograms (a few hundred
+    /// kB per route) however many connections. Held only to record one answer.
+    stats: std::sync::Mutex<Stats>,
     done: AtomicU64,
     errors: AtomicU64,
     dropped: AtomicU64,
 }
 
+/// What one connection's worker counts besides the shared statistics.
 struct Worker {
-    stats: Stats,
     unfinished: u64,
     opened: u64,
 }
@@ -76,29 +79,26 @@ async fn one(
     rng: &mut fastrand::Rng,
     due: Instant,
     measure_from: Instant,
-    w: &mut Worker,
     shared: &Shared,
 ) {
     let planned = world.plan(rng);
     let answer = tokio::time::timeout(REQUEST_TIMEOUT, conn.send(&planned.call)).await;
     let latency = due.elapsed();
-    let status = match answer {
-        Ok(Ok((status, _))) => Some(status),
-        Ok(Err(e)) => {
-            w.stats.last_transport_error = Some(format!("{e:#}"));
-            None
-        }
-        Err(_) => {
-            w.stats.last_transport_error = Some("no answer within 30 s".into());
-            None
-        }
+    let (status, transport_error) = match answer {
+        Ok(Ok((status, _))) => (Some(status), None),
+        Ok(Err(e)) => (None, Some(format!("{e:#}"))),
+        Err(_) => (None, Some("no answer within 30 s".to_string())),
     };
     world.settle(&planned, status);
     if due >= measure_from {
-        w.stats
-            .record(planned.route, latency, status.map(|s| s.as_u16()));
-        if planned.from_cart && status.is_some_and(|s| s == planned.route.expected()) {
-            w.stats.checkouts_from_cart += 1;
+        if let Ok(mut stats) = shared.stats.lock() {
+            stats.record(planned.route, latency, status.map(|s| s.as_u16()));
+            if planned.from_cart && status.is_some_and(|s| s == planned.route.expected()) {
+                stats.checkouts_from_cart += 1;
+            }
+            if transport_error.is_some() {
+                stats.last_transport_error = transport_error;
+            }
         }
         shared.done.fetch_add(1, Ordering::Relaxed);
         if status != Some(planned.route.expected()) {
@@ -118,6 +118,7 @@ pub async fn run(
     let measure_from = start + Duration::from_secs_f64(spec.warmup_s);
     let end = measure_from + Duration::from_secs_f64(spec.duration_s);
     let shared = Arc::new(Shared {
+        stats: std::sync::Mutex::new(Stats::default()),
         done: AtomicU64::new(0),
         errors: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
@@ -135,7 +136,6 @@ pub async fn run(
             let mut conn = Conn::new(addr)?;
             let mut rng = fastrand::Rng::with_seed(0x5eed_0000 + i as u64);
             let mut w = Worker {
-                stats: Stats::default(),
                 unfinished: 0,
                 opened: 0,
             };
@@ -146,16 +146,7 @@ pub async fn run(
                             w.unfinished += 1;
                             continue;
                         }
-                        one(
-                            &world,
-                            &mut conn,
-                            &mut rng,
-                            due,
-                            measure_from,
-                            &mut w,
-                            &shared,
-                        )
-                        .await;
+                        one(&world, &mut conn, &mut rng, due, measure_from, &shared).await;
                     }
                 }
                 Mode::Closed => {
@@ -166,7 +157,6 @@ pub async fn run(
                             &mut rng,
                             Instant::now(),
                             measure_from,
-                            &mut w,
                             &shared,
                         )
                         .await;
@@ -242,16 +232,18 @@ pub async fn run(
         eprintln!();
     }
     dispatcher.await.context("the arrival task panicked")?;
-    let mut stats = Stats::default();
     let mut unfinished = 0;
     let mut opened = 0;
     for w in workers {
         let w = w.await.context("a load worker panicked")??;
-        stats.merge(&w.stats);
         unfinished += w.unfinished;
         opened += w.opened;
     }
-    let summary = stats.summary(spec.duration_s);
+    let summary = shared
+        .stats
+        .lock()
+        .map_err(|_| anyhow::anyhow!("a load worker panicked while recording"))?
+        .summary(spec.duration_s);
     usage.per_request(summary.overall.requests);
     let dropped = shared.dropped.load(Ordering::Relaxed);
     let errors = summary.errors() + dropped + unfinished;

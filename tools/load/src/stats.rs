@@ -1,5 +1,4 @@
-//! Latency histograms and answer counts, kept per worker (no sharing on the hot path) and
-//! merged when a run ends.
+//! Latency histograms and answer counts of a run, per route.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -54,21 +53,6 @@ impl Stats {
         match status {
             Some(s) => *r.statuses.entry(s).or_default() += 1,
             None => r.transport_errors += 1,
-        }
-    }
-
-    pub fn merge(&mut self, other: &Stats) {
-        for (mine, theirs) in self.routes.iter_mut().zip(other.routes.iter()) {
-            let _ = mine.latency.add(&theirs.latency);
-            for (status, n) in &theirs.statuses {
-                *mine.statuses.entry(*status).or_default() += n;
-            }
-            mine.transport_errors += theirs.transport_errors;
-        }
-        self.checkouts_from_cart += other.checkouts_from_cart;
-        if other.last_transport_error.is_some() {
-            self.last_transport_error
-                .clone_from(&other.last_transport_error);
         }
     }
 
@@ -169,17 +153,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_errors_and_merge() {
+    fn percentiles_and_errors() {
         let mut a = Stats::default();
-        let mut b = Stats::default();
         for i in 1..=99u64 {
             a.record(Route::Detail, Duration::from_millis(i), Some(200));
         }
-        b.record(Route::Detail, Duration::from_millis(500), Some(200));
-        b.record(Route::Checkout, Duration::from_millis(5), Some(201));
-        b.record(Route::Checkout, Duration::from_millis(5), Some(409));
-        b.record(Route::ViewCart, Duration::from_millis(5), None);
-        a.merge(&b);
+        a.record(Route::Detail, Duration::from_millis(500), Some(200));
+        a.record(Route::Checkout, Duration::from_millis(5), Some(201));
+        a.record(Route::Checkout, Duration::from_millis(5), Some(409));
+        a.record(Route::ViewCart, Duration::from_millis(5), None);
         let s = a.summary(10.0);
         let d = &s.routes["detail"];
         assert_eq!(d.requests, 100);
