@@ -199,6 +199,10 @@ launch_part() {
         "REDIS_URL=${MALL_REDIS_URL}"
         "REDIS_PREFIX=${REDIS_PREFIX}"
         "RUST_LOG=${RUST_LOG:-info}"
+        # tokio's own variable: worker threads per part (docs/runtime.md). One each by
+        # default: every part shares this host's cores, and one thread per part measured
+        # cheaper and faster than one per core (docs/performance.md, "Shopper mix").
+        "TOKIO_WORKER_THREADS=${MALL_WORKER_THREADS:-1}"
     )
     [[ "$slot" != "-" ]] && envs+=("SLOT_COLOR=${slot}")
     if [[ "$db" == db ]]; then
