@@ -176,13 +176,33 @@ fn any<'a, T>(rng: &mut fastrand::Rng, items: &'a [T]) -> Option<&'a T> {
 /// Tries this many random shoppers for a free one before giving up.
 const TRIES: usize = 32;
 
+/// A shopper with this many lines added since the last checkout adds no more (the cart
+/// service caps the lines of a cart; a real shopper checks out long before).
+pub const FULL_CART: u32 = 10;
+
+/// Which shopper a request needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Any,
+    /// Room for another line.
+    Room,
+    /// Something in the cart.
+    Filled,
+}
+
 impl World {
     /// A free shopper (taken), preferring one whose cart holds something when `filled`.
-    fn take_shopper(&self, rng: &mut fastrand::Rng, filled: bool) -> Option<usize> {
+    fn take_shopper(&self, rng: &mut fastrand::Rng, want: Want) -> Option<usize> {
         for _ in 0..TRIES {
             let i = rng.usize(0..self.shoppers.len().max(1));
             let s = self.shoppers.get(i)?;
-            if filled && s.cart_lines.load(Ordering::Relaxed) == 0 {
+            let lines = s.cart_lines.load(Ordering::Relaxed);
+            let fits = match want {
+                Want::Any => true,
+                Want::Room => lines < FULL_CART,
+                Want::Filled => lines > 0,
+            };
+            if !fits {
                 continue;
             }
             if s.try_take() {
@@ -215,11 +235,11 @@ impl World {
                 None,
             ),
             Route::ViewCart => {
-                shopper = self.take_shopper(rng, false);
+                shopper = self.take_shopper(rng, Want::Any);
                 Call::get("/api/cart".into(), self.auth(shopper, rng))
             }
             Route::AddToCart => {
-                shopper = self.take_shopper(rng, false);
+                shopper = self.take_shopper(rng, Want::Room);
                 Call::json(
                     Method::PUT,
                     format!("/api/cart/items/{product}"),
@@ -231,12 +251,12 @@ impl World {
                 // The shopper's cart when one with a filled cart is free, otherwise one item
                 // named in the request (the API's `items`).
                 let payment = format!("\"payment\":{{\"card_token\":\"{}\"}}", self.card_token);
-                shopper = self.take_shopper(rng, true);
+                shopper = self.take_shopper(rng, Want::Filled);
                 let body = if shopper.is_some() {
                     from_cart = true;
                     format!("{{{payment}}}")
                 } else {
-                    shopper = self.take_shopper(rng, false);
+                    shopper = self.take_shopper(rng, Want::Any);
                     format!("{{\"items\":[{{\"product_id\":{product},\"quantity\":1}}],{payment}}}")
                 };
                 let mut call = Call::json(
@@ -353,6 +373,29 @@ mod tests {
         assert_eq!(w.shoppers[0].cart_lines.load(Ordering::Relaxed), 0);
         assert!(!w.shoppers[0].busy.load(Ordering::Relaxed));
         w.settle(&second, Some(StatusCode::CREATED));
+        // A full cart gets no more lines.
+        let adds = World {
+            weights: "browse=0,detail=0,search=0,view_cart=0,checkout=0"
+                .parse()
+                .expect("weights"),
+            ..world(1)
+        };
+        adds.shoppers[0]
+            .cart_lines
+            .store(FULL_CART, Ordering::Relaxed);
+        let add = adds.plan(&mut rng);
+        assert_eq!(add.route, Route::AddToCart);
+        assert!(add.shopper.is_none(), "a full cart is not taken for an add");
+        adds.shoppers[0]
+            .cart_lines
+            .store(FULL_CART - 1, Ordering::Relaxed);
+        let add = adds.plan(&mut rng);
+        assert_eq!(add.shopper, Some(0));
+        adds.settle(&add, Some(StatusCode::OK));
+        assert_eq!(
+            adds.shoppers[0].cart_lines.load(Ordering::Relaxed),
+            FULL_CART
+        );
         // Keys are unique per request.
         assert_ne!(first.call.idempotency_key, second.call.idempotency_key);
     }

@@ -107,6 +107,13 @@ async fn one(
     }
 }
 
+/// How many arrivals are due `elapsed` after the start at `rate`: request i is due at
+/// i / rate, so request 0 at once and request i as soon as its time comes (not one
+/// interval late, which would add 1 / rate to every latency).
+fn due_by(elapsed: Duration, rate: f64) -> u64 {
+    (elapsed.as_secs_f64() * rate) as u64 + 1
+}
+
 pub async fn run(
     world: Arc<World>,
     addr: SocketAddr,
@@ -182,7 +189,7 @@ pub async fn run(
                     if now >= end {
                         break;
                     }
-                    let due_count = ((now - start).as_secs_f64() * rate) as u64;
+                    let due_count = due_by(now - start, rate);
                     while i < due_count {
                         let due = start + Duration::from_secs_f64(i as f64 / rate);
                         if tx.try_send(due).is_err() && due >= measure_from {
@@ -256,4 +263,22 @@ pub async fn run(
         connections_opened: opened,
         errors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrivals_are_queued_when_due_not_an_interval_later() {
+        let rate = 60.0;
+        assert_eq!(due_by(Duration::ZERO, rate), 1, "request 0 at once");
+        assert_eq!(due_by(Duration::from_micros(16_600), rate), 1);
+        assert_eq!(
+            due_by(Duration::from_micros(16_700), rate),
+            2,
+            "request 1 at 1/60 s"
+        );
+        assert_eq!(due_by(Duration::from_secs(10), 5000.0), 50_001);
+    }
 }

@@ -48,6 +48,7 @@ fn enc(s: &str) -> String {
 pub async fn catalog(conn: &mut Conn) -> Result<Catalog> {
     let mut product_ids = Vec::new();
     let mut words = std::collections::BTreeSet::new();
+    let mut currencies: Vec<String> = Vec::new();
     for page in 1..=1000 {
         let v = expect(
             conn,
@@ -61,6 +62,7 @@ pub async fn catalog(conn: &mut Conn) -> Result<Catalog> {
         let items = v["items"].as_array().context("a page without items")?;
         for p in items {
             product_ids.push(p["id"].as_u64().context("a product without an id")?);
+            currencies.push(p["currency"].as_str().unwrap_or("KRW").to_string());
             if let Some(name) = p["name"].as_str() {
                 for w in name.split(|c: char| !c.is_alphanumeric()) {
                     if (4..=32).contains(&w.chars().count()) {
@@ -76,6 +78,23 @@ pub async fn catalog(conn: &mut Conn) -> Result<Catalog> {
     if product_ids.is_empty() {
         bail!("the catalog is empty: nothing to browse (scripts/dev seeds a demo catalog)");
     }
+    // Shoppers put products of one currency in a cart (an order of mixed currencies is
+    // refused, by design): the carts and checkouts use the catalog's most common one.
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for c in &currencies {
+        *counts.entry(c.as_str()).or_default() += 1;
+    }
+    let main_currency = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(c, _)| (*c).to_string())
+        .unwrap_or_default();
+    let product_ids: Vec<u64> = product_ids
+        .into_iter()
+        .zip(&currencies)
+        .filter(|(_, c)| **c == main_currency)
+        .map(|(id, _)| id)
+        .collect();
     let categories = expect(
         conn,
         &Call::get("/api/categories".into(), None),
