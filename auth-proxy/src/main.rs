@@ -20,6 +20,7 @@ async fn main() {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, addr = %config.listen, "cannot listen");
+            telemetry::shutdown();
             std::process::exit(1);
         }
     };
@@ -28,8 +29,10 @@ async fn main() {
             exit_bad_config(&bad.0);
         }
         tracing::error!(error = %format!("{e:#}"), "auth-proxy failed");
+        telemetry::shutdown();
         std::process::exit(1);
     }
+    telemetry::shutdown();
 }
 
 /// Resolves on the first SIGTERM or SIGINT.

@@ -171,6 +171,7 @@ pub fn parse_or_exit<T: Parser>() -> T {
 
 /// One line on stderr, exit 64.
 pub fn exit_bad_config(message: &str) -> ! {
+    crate::telemetry::shutdown();
     eprintln!("configuration error: {message}");
     std::process::exit(EXIT_BAD_CONFIG)
 }

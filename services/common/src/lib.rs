@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod logbuf;
 pub mod ops;
 pub mod server;
 pub mod telemetry;

@@ -238,8 +238,10 @@ where
     };
     if let Err(e) = run(listener, Box::pin(shutdown_signal())).await {
         tracing::error!(error = format!("{e:#}"), "{} service stopped", info.name);
+        crate::telemetry::shutdown();
         std::process::exit(1);
     }
+    crate::telemetry::shutdown();
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -2,11 +2,16 @@
 //! `ts`, `level`, `service`, `color`, `version`, `trace_id` (from the request span, so also
 //! on lines from spawned tasks that carry it), `msg`, then the span and event fields.
 //!
+//! Lines go through an in-memory buffer that a background thread writes out every 20 ms
+//! (crate::logbuf: no request waits for the disk; nothing is dropped). [`shutdown`] writes
+//! out the rest; every exit path of the services and auth-proxy calls it.
+//!
 //! The span fields are kept in each span's extensions; the line flattens them from the root
 //! span to the innermost, then the event's own fields, so a `trace_id` recorded on the
 //! request span is a top-level field of every line written inside it.
 
 use std::io::Write;
+use std::os::fd::AsFd;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -26,15 +31,40 @@ pub struct Identity {
     pub version: String,
 }
 
-/// Installs the JSON layer on stdout as the global subscriber, filtered by `RUST_LOG`
-/// (default `info`).
+type Stdout = crate::logbuf::BatchWriter<std::fs::File>;
+
+/// The log buffer's writer thread, kept until [`shutdown`].
+static LOG_OUT: std::sync::Mutex<Option<Stdout>> = std::sync::Mutex::new(None);
+
+/// Installs the JSON layer on standard output (through the log buffer, crate::logbuf) as
+/// the global subscriber, filtered by `RUST_LOG` (default `info`).
 pub fn init(identity: &Identity) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The same descriptor as standard output, without its flush at every newline.
+    let stdout = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| anyhow::anyhow!("while opening standard output for the logs: {e}"))?;
+    let out = crate::logbuf::BatchWriter::start(std::fs::File::from(stdout))
+        .map_err(|e| anyhow::anyhow!("while starting the log writer: {e}"))?;
     tracing_subscriber::registry()
         .with(filter)
-        .with(JsonLayer::new(identity.clone(), std::io::stdout))
+        .with(JsonLayer::new(identity.clone(), out.handle()))
         .try_init()
-        .map_err(|e| anyhow::anyhow!("while installing the log subscriber: {e}"))
+        .map_err(|e| anyhow::anyhow!("while installing the log subscriber: {e}"))?;
+    if let Ok(mut slot) = LOG_OUT.lock() {
+        *slot = Some(out);
+    }
+    Ok(())
+}
+
+/// Writes out every buffered log line and stops the log thread; call before the process
+/// exits (`std::process::exit` runs no destructors). Later lines stay in memory.
+pub fn shutdown() {
+    let out = LOG_OUT.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(out) = out {
+        out.shutdown();
+    }
 }
 
 /// The layer; generic over where lines go so tests can capture them.
