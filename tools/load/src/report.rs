@@ -160,6 +160,13 @@ pub fn plot(
         .map_err(|e| anyhow::anyhow!("plot: {e}"))?;
     let rates: Vec<f64> = steps.iter().map(|s| s.spec.rate.unwrap_or(0.0)).collect();
     let x_max = rates.iter().copied().fold(1.0, f64::max) * 1.05;
+    let x_min = rates.iter().copied().fold(x_max, f64::min) * 0.9;
+    let y_min = steps
+        .iter()
+        .map(|s| s.summary.overall.p50_ms)
+        .fold(limit_ms, f64::min)
+        .max(0.02)
+        / 2.0;
     let y_max = steps
         .iter()
         .map(|s| s.summary.overall.p99_ms)
@@ -170,7 +177,7 @@ pub fn plot(
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_max, (0.1..y_max).log_scale())
+        .build_cartesian_2d(x_min..x_max, (y_min..y_max).log_scale())
         .map_err(|e| anyhow::anyhow!("plot: {e}"))?;
     chart
         .configure_mesh()
@@ -187,7 +194,7 @@ pub fn plot(
     for (name, color, f) in series {
         let points: Vec<(f64, f64)> = steps
             .iter()
-            .map(|s| (s.spec.rate.unwrap_or(0.0), f(s).max(0.1)))
+            .map(|s| (s.spec.rate.unwrap_or(0.0), f(s).max(y_min)))
             .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
@@ -206,7 +213,7 @@ pub fn plot(
     }
     chart
         .draw_series(LineSeries::new(
-            vec![(0.0, limit_ms), (x_max, limit_ms)],
+            vec![(x_min, limit_ms), (x_max, limit_ms)],
             BLACK.stroke_width(1),
         ))
         .map_err(|e| anyhow::anyhow!("plot: {e}"))?
@@ -215,7 +222,7 @@ pub fn plot(
     if let Some(h) = held {
         chart
             .draw_series(LineSeries::new(
-                vec![(h, 0.1), (h, y_max)],
+                vec![(h, y_min), (h, y_max)],
                 MAGENTA.stroke_width(1),
             ))
             .map_err(|e| anyhow::anyhow!("plot: {e}"))?
@@ -228,7 +235,7 @@ pub fn plot(
             Cross::new(
                 (
                     s.spec.rate.unwrap_or(0.0),
-                    s.summary.overall.p99_ms.max(0.1),
+                    s.summary.overall.p99_ms.max(y_min),
                 ),
                 6,
                 BLACK.stroke_width(2),
