@@ -169,16 +169,23 @@ impl CatalogCache {
         })
     }
 
-    /// The live generation, or `None` when the cache must not be used now.
-    async fn generation(&self) -> Option<u64> {
+    /// False when the cache must not be used now: turned off, or an invalidation is
+    /// outstanding and still cannot reach Redis.
+    async fn usable(&self) -> bool {
         if !self.enabled {
-            return None;
+            return false;
         }
         if self.stale.load(Ordering::Acquire) {
             self.invalidate().await;
-            if self.stale.load(Ordering::Acquire) {
-                return None;
-            }
+            return !self.stale.load(Ordering::Acquire);
+        }
+        true
+    }
+
+    /// The live generation, or `None` when the cache must not be used now.
+    async fn generation(&self) -> Option<u64> {
+        if !self.usable().await {
+            return None;
         }
         self.redis.generation(GENERATION).await
     }
@@ -186,14 +193,8 @@ impl CatalogCache {
     /// The live generation and the entry `name` stored under it (one round trip), or
     /// `None` when the cache must not be used now.
     async fn generation_and_entry(&self, name: &str) -> Option<(u64, Option<Vec<u8>>)> {
-        if !self.enabled {
+        if !self.usable().await {
             return None;
-        }
-        if self.stale.load(Ordering::Acquire) {
-            self.invalidate().await;
-            if self.stale.load(Ordering::Acquire) {
-                return None;
-            }
         }
         let mut lookup = self.entry_lookup.prepare_invoke();
         lookup
