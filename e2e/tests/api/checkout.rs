@@ -403,3 +403,84 @@ async fn admins_see_every_order_and_the_stats() {
     .await
     .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
 }
+
+/// Orders of several lines, from the request and from the cart: every line is recorded with
+/// its quantity and price, the total adds up, and the order reads back the same.
+#[tokio::test]
+async fn orders_of_several_lines_record_every_line() {
+    let mall = mall();
+    let admin = mall.admin().await.access;
+    let (a, b, c) = (
+        product(&mall, &admin, 50, 1_000).await,
+        product(&mall, &admin, 50, 2_500).await,
+        product(&mall, &admin, 50, 300).await,
+    );
+    let (_, me) = mall.customer().await;
+
+    let named = order(
+        &mall,
+        &me.access,
+        &key(),
+        json!({"items": [
+            {"product_id": a, "quantity": 2},
+            {"product_id": b, "quantity": 1},
+            {"product_id": c, "quantity": 5}
+        ], "payment": {"card_token": "tok_ok"}}),
+    )
+    .await;
+    named.expect_status(StatusCode::CREATED);
+    assert_eq!(named.body["total"], 2 * 1_000 + 2_500 + 5 * 300);
+    let lines = |v: &Value| -> Vec<(i64, i64, i64)> {
+        let mut l: Vec<(i64, i64, i64)> = v["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|i| {
+                (
+                    i["product_id"].as_i64().unwrap_or(0),
+                    i["quantity"].as_i64().unwrap_or(0),
+                    i["price"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        l.sort_unstable();
+        l
+    };
+    let mut want = vec![(a, 2, 1_000), (b, 1, 2_500), (c, 5, 300)];
+    want.sort_unstable();
+    assert_eq!(lines(&named.body), want);
+    let id = named.body["id"].as_i64().expect("order id");
+    let read = send(
+        mall.get(&format!("/api/orders/{id}"))
+            .bearer_auth(&me.access),
+    )
+    .await;
+    read.expect_status(StatusCode::OK);
+    assert_eq!(lines(&read.body), want, "the order reads back every line");
+
+    for (product_id, quantity) in [(a, 1), (c, 4)] {
+        mall.put_cart_item(&me.access, product_id, quantity)
+            .await
+            .expect_status(StatusCode::OK);
+    }
+    let from_cart = order(
+        &mall,
+        &me.access,
+        &key(),
+        json!({"payment": {"card_token": "tok_ok"}}),
+    )
+    .await;
+    from_cart.expect_status(StatusCode::CREATED);
+    let mut want = vec![(a, 1, 1_000), (c, 4, 300)];
+    want.sort_unstable();
+    assert_eq!(lines(&from_cart.body), want);
+    assert_eq!(from_cart.body["total"], 1_000 + 4 * 300);
+    assert_eq!(
+        mall.cart(&me.access).await.body["items"],
+        json!([]),
+        "the cart is emptied"
+    );
+    assert_eq!(stock(&mall, a).await, 50 - 2 - 1);
+    assert_eq!(stock(&mall, c).await, 50 - 5 - 4);
+}

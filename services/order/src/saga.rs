@@ -73,8 +73,8 @@ pub async fn run(
             "all items of an order must share one currency",
         ));
     }
+    // Also sets updated_at: the order is being worked on (keeps the reconciler away).
     let total = storage::set_items(&state.pool, order_id, &reservation.items).await?;
-    storage::touch(&state.pool, order_id).await?;
     let payment = match state
         .clients
         .charge(order_id, user_id, total, &currency, card_token)
@@ -154,11 +154,12 @@ async fn settle(
 }
 
 async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64) {
-    let Ok(Some(order)) = storage::find(&state.pool, order_id, None).await else {
+    let Ok(Some((owner, from_cart))) = storage::owner_and_origin(&state.pool, order_id).await
+    else {
         return;
     };
-    if order.from_cart {
-        if let Err(e) = state.clients.clear_cart(order.owner).await {
+    if from_cart {
+        if let Err(e) = state.clients.clear_cart(owner).await {
             tracing::warn!(
                 order_id,
                 error = format!("{e:#}"),

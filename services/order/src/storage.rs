@@ -58,8 +58,6 @@ pub struct Order {
     #[serde(skip)]
     pub request_hash: String,
     #[serde(skip)]
-    pub from_cart: bool,
-    #[serde(skip)]
     pub owner: u64,
 }
 
@@ -70,14 +68,13 @@ type Row = (
     Option<String>,
     i64,
     String,
-    bool,
     Option<u64>,
     String,
     NaiveDateTime,
 );
 
 const COLUMNS: &str =
-    "id, user_id, status, failure_reason, total, currency, from_cart, payment_id, request_hash, created_at";
+    "id, user_id, status, failure_reason, total, currency, payment_id, request_hash, created_at";
 
 fn order(r: Row) -> Order {
     Order {
@@ -88,10 +85,9 @@ fn order(r: Row) -> Order {
         failure_reason: r.3,
         total: r.4,
         currency: r.5,
-        from_cart: r.6,
-        payment_id: r.7,
-        request_hash: r.8,
-        created_at: rfc3339(r.9),
+        payment_id: r.6,
+        request_hash: r.7,
+        created_at: rfc3339(r.8),
         items: Vec::new(),
         status_history: None,
     }
@@ -224,11 +220,23 @@ pub async fn set_items(
 ) -> Result<i64, mysql_async::Error> {
     let total: i64 = items.iter().map(|i| i.price * i64::from(i.quantity)).sum();
     let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    for i in items {
+    if !items.is_empty() {
+        // One statement for every line (a checkout's saga is MySQL-bound: docs/performance.md).
+        let rows = vec!["(?, ?, ?, ?, ?)"; items.len()].join(", ");
+        let mut params: Vec<mysql_async::Value> = Vec::with_capacity(items.len() * 5);
+        for i in items {
+            params.push(order_id.into());
+            params.push(i.product_id.into());
+            params.push(i.name.as_str().into());
+            params.push(i.price.into());
+            params.push(i.quantity.into());
+        }
         tx.exec_drop(
-            "INSERT INTO order_items (order_id, product_id, name, price, quantity) VALUES (?, ?, ?, ?, ?)
-             ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), quantity = VALUES(quantity)",
-            (order_id, i.product_id, &i.name, i.price, i.quantity),
+            format!(
+                "INSERT INTO order_items (order_id, product_id, name, price, quantity) VALUES {rows}
+                 ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), quantity = VALUES(quantity)"
+            ),
+            params,
         )
         .await?;
     }
@@ -241,12 +249,16 @@ pub async fn set_items(
     Ok(total)
 }
 
-/// Marks the order as being worked on (keeps the reconciler away for a while).
-pub async fn touch(pool: &Pool, order_id: u64) -> Result<(), mysql_async::Error> {
+/// Whose order it is and whether it was ordered from the cart (what the settlement needs
+/// to empty the cart), without the items and history [`find`] reads.
+pub async fn owner_and_origin(
+    pool: &Pool,
+    order_id: u64,
+) -> Result<Option<(u64, bool)>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec_drop(
-        "UPDATE orders SET updated_at = ? WHERE id = ?",
-        (now_naive(), order_id),
+    conn.exec_first(
+        "SELECT user_id, from_cart FROM orders WHERE id = ?",
+        (order_id,),
     )
     .await
 }
