@@ -372,12 +372,7 @@ fn without_stock(product: &Value) -> Value {
 }
 
 async fn delete(app: &TestApp, id: u64) {
-    let r = app
-        .admin(reqwest::Method::DELETE, &format!("/api/products/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(app.delete_product(id).await, 204);
 }
 
 #[tokio::test]

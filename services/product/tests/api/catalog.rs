@@ -185,24 +185,14 @@ async fn soft_deleted_product_is_gone_from_the_shop_but_reservations_keep_it() {
             .status(),
         200
     );
-    let r = app
-        .admin(reqwest::Method::DELETE, &format!("/api/products/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(app.delete_product(id).await, 204);
     assert_eq!(app.get(&format!("/api/products/{id}")).await.status(), 404);
     assert_eq!(app.get_json("/api/products").await["total"], 0);
     let lookup = app.get_json(&format!("/internal/products?ids={id}")).await;
     assert_eq!(lookup, json!([]));
     let reservation = app.get_json("/internal/reservations/77").await;
     assert_eq!(reservation["items"][0]["name"], "Old Thing");
-    let again = app
-        .admin(reqwest::Method::DELETE, &format!("/api/products/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 404);
+    assert_eq!(app.delete_product(id).await, 404, "deleting twice");
 }
 
 #[tokio::test]

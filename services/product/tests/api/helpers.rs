@@ -88,6 +88,15 @@ impl TestApp {
     }
 
     /// Creates a product and returns it.
+    /// `DELETE /api/products/{id}` as the admin; the status it answered.
+    pub async fn delete_product(&self, id: u64) -> reqwest::StatusCode {
+        self.admin(reqwest::Method::DELETE, &format!("/api/products/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     pub async fn create(&self, name: &str, price: i64, stock: i64, category: &str) -> Value {
         let r = self
             .admin(reqwest::Method::POST, "/api/products")
