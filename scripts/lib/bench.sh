@@ -37,35 +37,6 @@ bench_ensure_tools() {
 
 # --- the private stack ---------------------------------------------------------------------
 
-# bench_free_port_base: a MALL_PORT_BASE below the kernel's ephemeral port range (so no
-# outgoing connection, and a benchmark makes many, can take one of the stack's ports
-# between the check and the bind), whose blue and green ports, base+50/51 (nginx's public
-# and internal listeners) and base+52/53 (the bench-only nginx servers) are all free.
-# (The scheme of scripts/test's port choice, plus the two bench ports.)
-bench_free_port_base() {
-    local low _high top attempt base p ok
-    read -r low _high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
-    top=$(((low - 200) / 100))
-    ((top > 110)) || top=600
-    for attempt in $(seq 1 50); do
-        base=$(((100 + RANDOM % (top - 100)) * 100))
-        ok=1
-        for p in $(seq "$base" $((base + 9))) $(seq $((base + 100)) $((base + 109))) \
-            $(seq $((base + 50)) $((base + 53))); do
-            if port_in_use "$p"; then
-                ok=0
-                break
-            fi
-        done
-        if ((ok)); then
-            echo "$base"
-            return 0
-        fi
-        : "$attempt"
-    done
-    return 1
-}
-
 BENCH_STATE=""
 BENCH_UP=0
 BENCH_FAILED=0
@@ -74,7 +45,7 @@ BENCH_FAILED=0
 bench_stack_env() {
     local id
     BENCH_LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
-    MALL_PORT_BASE="$(bench_free_port_base)" || die "no free port range found"
+    MALL_PORT_BASE="$(free_port_base)" || die "no free port range found"
     MALL_HTTP_PORT=$((MALL_PORT_BASE + 50))
     MALL_INTERNAL_PORT=$((MALL_PORT_BASE + 51))
     BENCH_PORT=$((MALL_PORT_BASE + 52))

@@ -94,29 +94,9 @@ bg_ensure_tools() {
     }
 }
 
-# bg_free_port_base: a MALL_PORT_BASE below the kernel's ephemeral port range (so no
-# outgoing connection of this busy test can take one of the stack's ports between the
-# check and the bind), whose blue, green and nginx ports are all free.
-bg_free_port_base() {
-    local low _high top attempt base p ok
-    read -r low _high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
-    top=$(((low - 200) / 100))
-    ((top > 110)) || { free_port_base; return; }
-    for attempt in $(seq 1 50); do
-        base=$(((100 + RANDOM % (top - 100)) * 100))
-        ok=1
-        for p in $(seq "$base" $((base + 9))) $(seq $((base + 100)) $((base + 109))) $((base + 50)) $((base + 51)); do
-            port_in_use "$p" && { ok=0; break; }
-        done
-        ((ok)) && { echo "$base"; return 0; }
-        : "$attempt"
-    done
-    return 1
-}
-
 bg_stack_env() {
     local id
-    MALL_PORT_BASE="$(bg_free_port_base)" || die "no free port range found"
+    MALL_PORT_BASE="$(free_port_base)" || die "no free port range found"
     MALL_HTTP_PORT=$((MALL_PORT_BASE + 50))
     MALL_INTERNAL_PORT=$((MALL_PORT_BASE + 51))
     BG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mall-bluegreen.XXXXXX")"

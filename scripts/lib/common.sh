@@ -41,6 +41,35 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# free_port_base: a MALL_PORT_BASE for a private stack (scripts/test, its blue/green step,
+# scripts/bench) whose blue ports (base..+9), green ports (+100..+109) and nginx's (+50..+53:
+# public, internal, two bench-only servers) are all free, below the kernel's ephemeral port
+# range: an outgoing connection (tests and benchmarks open many, and run beside each other)
+# can then never take one of them between this check and the bind.
+free_port_base() {
+    local low _high top attempt base p ok
+    read -r low _high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    top=$(((low - 200) / 100))
+    ((top > 110)) || top=600
+    for attempt in $(seq 1 50); do
+        base=$(((100 + RANDOM % (top - 100)) * 100))
+        ok=1
+        for p in $(seq "$base" $((base + 9))) $(seq $((base + 100)) $((base + 109))) \
+            $(seq $((base + 50)) $((base + 53))); do
+            if port_in_use "$p"; then
+                ok=0
+                break
+            fi
+        done
+        if ((ok)); then
+            echo "$base"
+            return 0
+        fi
+        : "$attempt"
+    done
+    return 1
+}
+
 # http_status <url>: the status code, or 000 when nothing answers.
 http_status() {
     curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
