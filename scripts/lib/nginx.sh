@@ -85,6 +85,23 @@ nginx_children() {
     ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true
 }
 
+# load_proc_args <state dir>: mall-load's --proc arguments for the stack recorded in
+# <state dir>/run (one per line: "--proc", then LABEL=PIDS): nginx's workers together, every
+# other part by its name without the blue slot suffix.
+load_proc_args() {
+    local file inst
+    for file in "$1"/run/*.pid; do
+        [[ -e "$file" ]] || continue
+        inst="$(basename "$file" .pid)"
+        printf -- '--proc\n'
+        if [[ "$inst" == nginx ]]; then
+            printf 'nginx=%s\n' "$(nginx_children "$(cat "$file")" | paste -sd, -)"
+        else
+            printf '%s=%s\n' "${inst%-blue}" "$(cat "$file")"
+        fi
+    done
+}
+
 # worker_shutdown_timeout_of <nginx.conf>: the seconds old workers may take after a reload
 # (the config's worker_shutdown_timeout, "30s" style; 30 when it sets none).
 worker_shutdown_timeout_of() {

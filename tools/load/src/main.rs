@@ -160,11 +160,15 @@ fn address(url: &str) -> Result<SocketAddr> {
     } else {
         format!("{hostport}:80")
     };
-    hostport
+    let addr = hostport
         .to_socket_addrs()
         .with_context(|| format!("resolving {hostport}"))?
         .next()
-        .with_context(|| format!("{hostport} has no address"))
+        .with_context(|| format!("{hostport} has no address"))?;
+    if !addr.ip().is_loopback() {
+        bail!("--url must be a loopback address, not {addr}: load stays on this machine");
+    }
+    Ok(addr)
 }
 
 fn validate(a: &Args) -> Result<()> {
@@ -235,7 +239,7 @@ impl Session {
             &self.args.user_prefix,
             self.args.users,
             self.args.signin_concurrency,
-            true,
+            false, // registered at the start: signing in again is enough
         )
         .await?;
         self.tokens = tokens;
@@ -256,17 +260,22 @@ impl Session {
     }
 }
 
-async fn main_inner(args: Args) -> Result<bool> {
+/// What the arguments name, checked before anything runs: nginx's address and the process
+/// groups to measure.
+fn targets(args: &Args) -> Result<(SocketAddr, Vec<procs::Group>)> {
     let addr = address(&args.url)?;
     let mut groups = vec![];
     for p in &args.procs {
-        groups.push(procs::parse_pids(p)?);
+        groups.push(procs::parse_pids(p).with_context(|| format!("--proc {p}"))?);
     }
     for p in &args.proc_comms {
-        groups.push(procs::parse_comm(p)?);
+        groups.push(procs::parse_comm(p).with_context(|| format!("--proc-comm {p}"))?);
     }
     groups.push(procs::own_group());
+    Ok((addr, groups))
+}
 
+async fn main_inner(args: Args, addr: SocketAddr, groups: Vec<procs::Group>) -> Result<bool> {
     eprintln!("reading the catalog through {}", args.url);
     let mut conn = conn::Conn::new(addr)?;
     let catalog = setup::catalog(&mut conn).await?;
@@ -438,10 +447,13 @@ async fn main_inner(args: Args) -> Result<bool> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    if let Err(e) = validate(&args) {
-        eprintln!("mall-load: {e:#}");
-        return std::process::ExitCode::from(2);
-    }
+    let (addr, groups) = match validate(&args).and_then(|()| targets(&args)) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mall-load: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let built = if args.threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -459,7 +471,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(main_inner(args)) {
+    match runtime.block_on(main_inner(args, addr, groups)) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("mall-load: the run had errors");

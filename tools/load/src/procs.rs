@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn measures_own_cpu_and_memory() {
-        let mut s = Sampler::start(vec![own_group()]);
+        let s = Sampler::start(vec![own_group()]);
         // Burn some CPU so the counters move.
         let t = Instant::now();
         let mut x = 0u64;
@@ -297,17 +297,11 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
         }
         assert_ne!(x, 42);
-        let u = s_finish(&mut s);
+        let mut u = s.finish();
+        u.per_request(1000);
         let me = &u.processes["load generator"];
         assert!(me.cpu_pct > 20.0, "{me:?}");
         assert!(me.rss_mb_max > 1.0, "{me:?}");
         assert!(u.machine_busy_pct > 0.0);
-    }
-
-    fn s_finish(s: &mut Sampler) -> Usage {
-        let taken = std::mem::replace(s, Sampler::start(vec![]));
-        let mut u = taken.finish();
-        u.per_request(1000);
-        u
     }
 }

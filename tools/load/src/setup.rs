@@ -179,20 +179,21 @@ pub struct SignIn {
     pub register: Line,
 }
 
-/// Registers `n` shoppers (or finds them registered by an earlier run with the same
-/// prefix) and signs each one in, `concurrency` at a time. Returns the access tokens, the
+/// Registers `n` shoppers when `register_first` (finding any an earlier run with the same
+/// prefix registered) and signs each one in, `concurrency` at a time. Returns the access tokens, the
 /// expiry of the earliest one, and the sign-in measurements.
 pub async fn shoppers(
     addr: SocketAddr,
     prefix: &str,
     n: usize,
     concurrency: usize,
-    progress: bool,
+    register_first: bool,
 ) -> Result<(Vec<String>, Instant, SignIn)> {
     let password = format!("{prefix}-Passw0rd!");
     let mut register = Stats::default();
     let t = Instant::now();
-    let registered = run_each(addr, n, concurrency, progress, "registering shoppers", {
+    let n_register = if register_first { n } else { 0 };
+    let registered = run_each(addr, n_register, concurrency, "registering shoppers", {
         let prefix = prefix.to_string();
         let password = password.clone();
         move |i| {
@@ -214,7 +215,7 @@ pub async fn shoppers(
         }
     }
     let t = Instant::now();
-    let logins = run_each(addr, n, concurrency, progress, "signing shoppers in", {
+    let logins = run_each(addr, n, concurrency, "signing shoppers in", {
         let prefix = prefix.to_string();
         move |i| {
             Call::json(
@@ -267,7 +268,6 @@ async fn run_each<F>(
     addr: SocketAddr,
     n: usize,
     concurrency: usize,
-    progress: bool,
     what: &str,
     make: F,
 ) -> Result<Vec<Answer>>
@@ -300,7 +300,7 @@ where
     let mut last = Instant::now();
     while !tasks.iter().all(|t| t.is_finished()) {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if progress && last.elapsed() >= Duration::from_secs(2) {
+        if last.elapsed() >= Duration::from_secs(2) {
             last = Instant::now();
             let done = next.load(std::sync::atomic::Ordering::Relaxed).min(n);
             eprintln!(
