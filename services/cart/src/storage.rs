@@ -108,6 +108,10 @@ impl Carts {
     }
 
     /// Sets a line's quantity; `Ok(false)` when the cart is full and the product is new.
+    /// One statement: the line is written only when it is already in the cart or the cart
+    /// has room (a racing add of another product by the same shopper can still pass the
+    /// count at the same time, as with any check-then-write; the cap is a size limit, not an
+    /// invariant anything depends on).
     #[instrument(skip_all, fields(user_id, product_id))]
     pub async fn set(
         &self,
@@ -118,31 +122,33 @@ impl Carts {
     ) -> Result<bool, mysql_async::Error> {
         let mut conn = self.pool.get_conn().await?;
         let now = Utc::now().naive_utc();
+        // `updated_at` always changes (microseconds), so a written line counts as affected
+        // (1 inserted, 2 updated) and 0 means the guard refused it.
         conn.exec_drop(
-            "UPDATE cart_items SET quantity = ?, updated_at = ? WHERE user_id = ? AND product_id = ?",
-            (q.get(), now, user_id, product_id),
+            "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at)
+             SELECT ?, ?, ?, ?, ? FROM DUAL
+             WHERE EXISTS (SELECT 1 FROM cart_items WHERE user_id = ? AND product_id = ?)
+                OR (SELECT COUNT(*) FROM cart_items WHERE user_id = ?) < ?
+             ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = VALUES(updated_at)",
+            (
+                user_id,
+                product_id,
+                q.get(),
+                now,
+                now,
+                user_id,
+                product_id,
+                user_id,
+                max_lines,
+            ),
         )
         .await?;
-        if conn.affected_rows() == 0 {
-            let count: Option<u32> = conn
-                .exec_first(
-                    "SELECT COUNT(*) FROM cart_items WHERE user_id = ?",
-                    (user_id,),
-                )
-                .await?;
-            if count.unwrap_or(0) >= max_lines {
-                return Ok(false);
-            }
-            conn.exec_drop(
-                "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                 ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = VALUES(updated_at)",
-                (user_id, product_id, q.get(), now, now),
-            )
-            .await?;
-        }
+        let written = conn.affected_rows() > 0;
         drop(conn);
-        self.invalidate(user_id).await;
-        Ok(true)
+        if written {
+            self.invalidate(user_id).await;
+        }
+        Ok(written)
     }
 
     #[instrument(skip_all, fields(user_id, product_id))]

@@ -10,7 +10,7 @@ use warp::{Filter, Reply};
 
 use mall_common::http::with_state;
 
-use super::priced;
+use super::{price, priced};
 use crate::domain::{Quantity, QuantityBody};
 use crate::error::CartError;
 use crate::State;
@@ -52,6 +52,10 @@ async fn view(state: Arc<State>, id: Identity) -> Result<Response, CartError> {
     current(&state, id.user_id).await
 }
 
+/// One catalog lookup, before the write: the product being set (404 when it is not a live
+/// product) together with the lines already in the cart, so the answer is priced from the
+/// same lookup. Only lines that appeared meanwhile (a concurrent change by the same
+/// shopper) need a second one.
 async fn set(
     state: Arc<State>,
     id: Identity,
@@ -59,12 +63,22 @@ async fn set(
     body: QuantityBody,
 ) -> Result<Response, CartError> {
     let q = Quantity::try_from(body.quantity).map_err(CartError::validation)?;
-    let found = state
+    let mut asked: Vec<u64> = state
+        .carts
+        .lines(id.user_id)
+        .await?
+        .iter()
+        .map(|l| l.product_id)
+        .collect();
+    if !asked.contains(&product_id) {
+        asked.push(product_id);
+    }
+    let mut known = state
         .catalog
-        .products(&[product_id])
+        .products(&asked)
         .await
         .map_err(CartError::CatalogUnavailable)?;
-    if !found.contains_key(&product_id) {
+    if !known.contains_key(&product_id) {
         return Err(CartError::not_found("no such product"));
     }
     if !state
@@ -78,7 +92,22 @@ async fn set(
         )));
     }
     tracing::info!(product_id, quantity = q.get(), "cart line set");
-    current(&state, id.user_id).await
+    let lines = state.carts.lines(id.user_id).await?;
+    let unasked: Vec<u64> = lines
+        .iter()
+        .map(|l| l.product_id)
+        .filter(|pid| !asked.contains(pid))
+        .collect();
+    if !unasked.is_empty() {
+        known.extend(
+            state
+                .catalog
+                .products(&unasked)
+                .await
+                .map_err(CartError::CatalogUnavailable)?,
+        );
+    }
+    Ok(warp::reply::json(&price(&lines, &known)).into_response())
 }
 
 async fn remove(state: Arc<State>, id: Identity, product_id: u64) -> Result<Response, CartError> {

@@ -4,6 +4,7 @@
 mod cart;
 mod internal;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,7 +12,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogProduct};
 use crate::error::CartError;
 use crate::storage::Line;
 use crate::State;
@@ -46,6 +47,12 @@ pub async fn priced(catalog: &Catalog, lines: &[Line]) -> Result<CartView, CartE
         .products(&ids)
         .await
         .map_err(CartError::CatalogUnavailable)?;
+    Ok(price(lines, &products))
+}
+
+/// `lines` priced from `products` (live products by id); lines of products not among them
+/// are left out.
+pub fn price(lines: &[Line], products: &HashMap<u64, CatalogProduct>) -> CartView {
     let items: Vec<CartLine> = lines
         .iter()
         .filter_map(|l| {
@@ -62,5 +69,5 @@ pub async fn priced(catalog: &Catalog, lines: &[Line]) -> Result<CartView, CartE
         .iter()
         .map(|i| i.line_total)
         .fold(0i64, i64::saturating_add);
-    Ok(CartView { items, total })
+    CartView { items, total }
 }

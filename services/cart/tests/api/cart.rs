@@ -86,6 +86,39 @@ async fn a_cart_holds_a_bounded_number_of_products() {
 }
 
 #[tokio::test]
+async fn a_full_cart_still_changes_its_own_lines_in_place() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let id = app.create_product(&format!("P{n}"), 100).await;
+        assert_eq!(app.put(id, 1).await.status(), 200);
+        ids.push(id);
+    }
+    let other = app.create_product("P3", 100).await;
+    let refused = app.put(other, 2).await;
+    assert_eq!(refused.status(), 422);
+    // A line already in the full cart can still change, and keeps its place.
+    let r = app.put(ids[1], 5).await;
+    assert_eq!(r.status(), 200);
+    let answered: Value = r.json().await.unwrap();
+    let shown: Vec<(u64, u64)> = answered["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product_id"].as_u64().unwrap(),
+                l["quantity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, vec![(ids[0], 1), (ids[1], 5), (ids[2], 1)]);
+    assert_eq!(answered["total"], 700);
+    // The refused product never got in, and the answer is what a later read shows.
+    assert_eq!(app.cart().await, answered);
+}
+
+#[tokio::test]
 async fn remove_and_clear() {
     let app = spawn_app().await;
     let a = app.create_product("A", 100).await;
