@@ -2,8 +2,10 @@
 //! below zero (conditional updates), idempotent on the order id; commit and release are
 //! idempotent too. Release of a committed reservation is the restock of a cancelled order.
 
+use std::collections::HashMap;
+
 use mysql_async::prelude::Queryable;
-use mysql_async::{Pool, TxOpts};
+use mysql_async::{Pool, TxOpts, Value};
 use serde::Serialize;
 use tracing::instrument;
 
@@ -38,11 +40,11 @@ pub enum Reserve {
 
 #[instrument(skip_all, fields(order_id = r.order_id))]
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
-    if let Some(existing) = find(pool, r.order_id).await? {
-        return Ok(same_or_mismatch(existing, &r.items));
-    }
     let mut tx = pool.start_transaction(TxOpts::default()).await?;
     let now = now_naive();
+    // No look-up first: a reservation that exists (a replay, or a concurrent retry that got
+    // there first) meets the primary key here. Replays are rare; a look-up would cost
+    // every first attempt a round trip.
     let inserted = tx
         .exec_drop(
             "INSERT INTO reservations (order_id, status, created_at, updated_at) VALUES (?, 'reserved', ?, ?)",
@@ -51,7 +53,6 @@ pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_asyn
         .await;
     match inserted {
         Ok(()) => {}
-        // A concurrent retry with the same order id got there first.
         Err(e) if mall_common::error::is_duplicate_key(&e) => {
             drop(tx);
             return match find(pool, r.order_id).await? {
@@ -61,7 +62,9 @@ pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_asyn
         }
         Err(e) => return Err(e),
     }
-    let mut items = Vec::with_capacity(r.items.len());
+    // One conditional update per item, in product id order (the order every reservation
+    // locks rows in): it is what keeps stock exact under concurrency, and the first item
+    // short is the one named.
     for item in &r.items {
         tx.exec_drop(
             "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL AND stock >= ?",
@@ -74,19 +77,34 @@ pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_asyn
                 product_id: item.product_id,
             });
         }
-        let row: Option<(String, i64, String)> = tx
-            .exec_first(
-                "SELECT name, price, currency FROM products WHERE id = ?",
-                (item.product_id,),
-            )
-            .await?;
-        let (name, price, currency) =
-            row.ok_or_else(|| mysql_async::Error::Other("reserved product vanished".into()))?;
-        tx.exec_drop(
-            "INSERT INTO reservation_items (order_id, product_id, quantity, price) VALUES (?, ?, ?, ?)",
-            (r.order_id, item.product_id, item.quantity, price),
+    }
+    // The rows are locked by the updates above: what is read now is what was reserved.
+    let ids: Vec<u64> = r.items.iter().map(|i| i.product_id).collect();
+    let rows: Vec<(u64, String, i64, String)> = tx
+        .exec(
+            format!(
+                "SELECT id, name, price, currency FROM products WHERE id IN ({})",
+                marks("?", ids.len())
+            ),
+            ids,
         )
         .await?;
+    let mut shown: HashMap<u64, (String, i64, String)> = rows
+        .into_iter()
+        .map(|(id, name, price, currency)| (id, (name, price, currency)))
+        .collect();
+    let mut items = Vec::with_capacity(r.items.len());
+    let mut values: Vec<Value> = Vec::with_capacity(4 * r.items.len());
+    for item in &r.items {
+        let (name, price, currency) = shown
+            .remove(&item.product_id)
+            .ok_or_else(|| mysql_async::Error::Other("reserved product vanished".into()))?;
+        values.extend([
+            r.order_id.into(),
+            item.product_id.into(),
+            item.quantity.into(),
+            price.into(),
+        ]);
         items.push(ReservedItem {
             product_id: item.product_id,
             quantity: item.quantity,
@@ -95,12 +113,26 @@ pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_asyn
             currency,
         });
     }
+    tx.exec_drop(
+        format!(
+            "INSERT INTO reservation_items (order_id, product_id, quantity, price) VALUES {}",
+            marks("(?, ?, ?, ?)", items.len())
+        ),
+        values,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Reserve::Done(ReservationView {
         order_id: r.order_id,
         status: "reserved".into(),
         items,
     }))
+}
+
+/// `n` copies of the placeholder group `group`, comma-separated: the values themselves are
+/// always bound as parameters.
+fn marks(group: &str, n: usize) -> String {
+    vec![group; n].join(", ")
 }
 
 fn same_or_mismatch(existing: ReservationView, wanted: &[ItemQty]) -> Reserve {
@@ -171,28 +203,33 @@ pub enum Transition {
 /// `reserved` → `committed` (idempotent).
 #[instrument(skip_all, fields(order_id))]
 pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    let status: Option<String> = tx
-        .exec_first(
-            "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE",
-            (order_id,),
+    let mut conn = pool.get_conn().await?;
+    loop {
+        // The common case in one autocommit statement; the status is read only to tell
+        // why nothing changed.
+        conn.exec_drop(
+            "UPDATE reservations SET status = 'committed', updated_at = ? WHERE order_id = ? AND status = 'reserved'",
+            (now_naive(), order_id),
         )
         .await?;
-    let outcome = match status.as_deref() {
-        None => Transition::NotFound,
-        Some("committed") => Transition::Done("committed".into()),
-        Some("reserved") => {
-            tx.exec_drop(
-                "UPDATE reservations SET status = 'committed', updated_at = ? WHERE order_id = ?",
-                (now_naive(), order_id),
+        if conn.affected_rows() == 1 {
+            return Ok(Transition::Done("committed".into()));
+        }
+        let status: Option<String> = conn
+            .exec_first(
+                "SELECT status FROM reservations WHERE order_id = ?",
+                (order_id,),
             )
             .await?;
-            Transition::Done("committed".into())
+        match status.as_deref() {
+            None => return Ok(Transition::NotFound),
+            Some("committed") => return Ok(Transition::Done("committed".into())),
+            // Reserved between the two statements: commit it after all. (A reservation is
+            // `reserved` only once, from its insert, so this repeats at most once.)
+            Some("reserved") => {}
+            Some(other) => return Ok(Transition::Refused(format!("reservation is {other}"))),
         }
-        Some(other) => Transition::Refused(format!("reservation is {other}")),
-    };
-    tx.commit().await?;
-    Ok(outcome)
+    }
 }
 
 /// `reserved` or `committed` → `released`, putting the stock back once (idempotent). An
@@ -200,13 +237,17 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 #[instrument(skip_all, fields(order_id))]
 pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
     let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    let status: Option<String> = tx
-        .exec_first(
-            "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE",
+    // The reservation and its items, locked (a concurrent release of the same order waits
+    // here, then finds it released): one row per item, the status on each.
+    let rows: Vec<(String, Option<u64>)> = tx
+        .exec(
+            "SELECT r.status, ri.product_id FROM reservations r
+             LEFT JOIN reservation_items ri ON ri.order_id = r.order_id
+             WHERE r.order_id = ? ORDER BY ri.product_id FOR UPDATE",
             (order_id,),
         )
         .await?;
-    match status.as_deref() {
+    match rows.first().map(|(status, _)| status.as_str()) {
         None => {
             tx.commit().await?;
             return Ok(Transition::Done("none".into()));
@@ -217,20 +258,16 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
         }
         _ => {}
     }
-    let items: Vec<(u64, u32)> = tx
-        .exec(
-            "SELECT product_id, quantity FROM reservation_items WHERE order_id = ? ORDER BY product_id",
-            (order_id,),
-        )
-        .await?;
     let now = now_naive();
-    for &(product_id, quantity) in &items {
-        tx.exec_drop(
-            "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?",
-            (quantity, now, product_id),
-        )
-        .await?;
-    }
+    // Driven by the items' primary key (order_id, product_id), so the products are
+    // locked in id order, as a reservation locks them.
+    tx.exec_drop(
+        "UPDATE products p JOIN reservation_items ri ON ri.product_id = p.id
+         SET p.stock = p.stock + ri.quantity, p.updated_at = ?
+         WHERE ri.order_id = ?",
+        (now, order_id),
+    )
+    .await?;
     tx.exec_drop(
         "UPDATE reservations SET status = 'released', updated_at = ? WHERE order_id = ?",
         (now, order_id),
@@ -238,9 +275,8 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
     .await?;
     tx.commit().await?;
     Ok(Transition::Restocked(
-        items
-            .into_iter()
-            .map(|(product_id, _)| product_id)
+        rows.into_iter()
+            .filter_map(|(_, product_id)| product_id)
             .collect(),
     ))
 }

@@ -3,8 +3,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mall_common::testing::RedisServer;
-use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 use crate::helpers::{spawn_app, spawn_with_redis, TestApp};
 
@@ -104,19 +105,6 @@ async fn shown_stock(app: &TestApp, id: u64, category: &str) -> (i64, i64) {
     )
 }
 
-/// The stock in MySQL itself (the internal lookup now reads the cache too).
-async fn stock_in_mysql(app: &TestApp, id: u64) -> i64 {
-    let pool = mysql_async::Pool::new(app.db_url());
-    let mut conn = pool.get_conn().await.unwrap();
-    let stock: Option<i64> = conn
-        .exec_first("SELECT stock FROM products WHERE id = ?", (id,))
-        .await
-        .unwrap();
-    drop(conn);
-    pool.disconnect().await.unwrap();
-    stock.expect("the product is in MySQL")
-}
-
 #[tokio::test]
 async fn an_order_changes_only_the_stock_and_the_next_reads_show_it() {
     let app = spawn_app().await;
@@ -161,7 +149,7 @@ async fn an_order_changes_only_the_stock_and_the_next_reads_show_it() {
         [2.0, 0.0, 2.0, 1.0],
         "a release invalidates only the product's stock"
     );
-    assert_eq!(stock_in_mysql(&app, id).await, 5);
+    assert_eq!(app.stock_in_mysql(id).await, 5);
 }
 
 #[tokio::test]
@@ -232,7 +220,7 @@ async fn concurrent_readers_never_see_more_stock_than_is_left() {
     assert!(reads > 0);
 
     let left = START - ORDERS as i64;
-    assert_eq!(stock_in_mysql(&app, id).await, left);
+    assert_eq!(app.stock_in_mysql(id).await, left);
     assert_eq!(shown_stock(&app, id, "Deals").await, (left, left));
     let delta = delta(counters(&app).await, before);
     assert_eq!(
@@ -450,7 +438,7 @@ async fn the_batch_lookup_shows_reserved_and_released_stock_while_hitting_the_en
     );
     assert_eq!(field(&reserved, "id"), [json!(p), json!(k)]);
     assert_eq!(field(&reserved, "stock"), [json!(7), json!(3)]);
-    assert_eq!(stock_in_mysql(&app, k).await, 3);
+    assert_eq!(app.stock_in_mysql(k).await, 3);
     for (now, then) in reserved
         .as_array()
         .unwrap()
@@ -474,7 +462,7 @@ async fn the_batch_lookup_shows_reserved_and_released_stock_while_hitting_the_en
         "a release invalidates no entry"
     );
     assert_eq!(field(&released, "stock"), [json!(7), json!(5)]);
-    assert_eq!(stock_in_mysql(&app, k).await, 5);
+    assert_eq!(app.stock_in_mysql(k).await, 5);
     for (now, then) in released
         .as_array()
         .unwrap()
@@ -643,5 +631,178 @@ async fn without_redis_the_batch_lookup_answers_from_mysql_and_caching_resumes_a
         let after = lookup(&app, &asked).await;
         assert_eq!(field(&after, "price"), [json!(1000), json!(30000)]);
         assert_eq!(field(&after, "stock"), [json!(9), json!(5)]);
+    }
+}
+
+/// A connection to the Redis `app` uses.
+async fn redis_conn(app: &TestApp) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(app.redis_url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// MONITOR on a private Redis: the commands its clients send, told apart from those the
+/// scripts they call run.
+struct Monitor {
+    lines: tokio::io::Lines<BufReader<TcpStream>>,
+    conn: redis::aio::MultiplexedConnection,
+}
+
+impl Monitor {
+    async fn start(app: &TestApp, redis: &RedisServer) -> Self {
+        let mut stream = TcpStream::connect(("127.0.0.1", redis.port)).await.unwrap();
+        stream.write_all(b"MONITOR\r\n").await.unwrap();
+        let mut lines = BufReader::new(stream).lines();
+        assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("+OK"));
+        Self {
+            lines,
+            conn: redis_conn(app).await,
+        }
+    }
+
+    /// The names of the commands clients sent since the last call (a marker sent now
+    /// comes after all of them).
+    async fn client_commands(&mut self) -> Vec<String> {
+        let marker = format!("marker-{}", uuid::Uuid::new_v4().simple());
+        redis::cmd("ECHO")
+            .arg(&marker)
+            .query_async::<String>(&mut self.conn)
+            .await
+            .unwrap();
+        let mut commands = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("MONITOR output");
+            if line.contains(&marker) {
+                return commands;
+            }
+            // `+<time> [<db> <client>] "<command>" …`, where the client of a command a
+            // script ran is `lua`.
+            let (client, command) = line.split_once("] ").expect("a MONITOR line");
+            if !client.ends_with(" lua") {
+                let name = command.split(' ').next().unwrap_or_default();
+                commands.push(name.trim_matches('"').to_lowercase());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cache_hit_is_one_redis_round_trip_with_the_stock_overlaid() {
+    let redis = RedisServer::start();
+    let app = spawn_with_redis(&redis.url()).await;
+    let k = id_of(&app.create("Kettle", 30000, 5, "Kitchen").await);
+    let p = id_of(&app.create("Pan", 20000, 7, "Kitchen").await);
+    let reads = [
+        format!("/api/products/{k}"),
+        "/api/products?category=Kitchen".to_owned(),
+        format!("/internal/products?ids={p},{k}"),
+    ];
+    // Entries, then stocks, cached.
+    for _ in 0..2 {
+        for path in &reads {
+            app.get_json(path).await;
+        }
+    }
+    let mut monitor = Monitor::start(&app, &redis).await;
+
+    for path in &reads {
+        let before = counters(&app).await;
+        app.get_json(path).await;
+        assert_eq!(monitor.client_commands().await, ["evalsha"], "{path}");
+        let delta = delta(counters(&app).await, before);
+        assert_eq!(
+            (delta[1], delta[3]),
+            (0.0, 0.0),
+            "{path}: all from the cache"
+        );
+    }
+
+    // A reservation moves the Kettle's stock: each hit shows it, the first reading it
+    // from MySQL (and caching it: one write more), the others from the cache.
+    assert_eq!(
+        app.reserve(1, json!([{"product_id": k, "quantity": 2}]))
+            .await
+            .status(),
+        200
+    );
+    monitor.client_commands().await;
+    let before = counters(&app).await;
+    assert_eq!(app.get_json(&reads[0]).await["stock"], 3);
+    assert_eq!(delta(counters(&app).await, before), [1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(monitor.client_commands().await, ["evalsha", "setex"]);
+    let list = app.get_json(&reads[1]).await;
+    assert_eq!(monitor.client_commands().await, ["evalsha"]);
+    let lookup = app.get_json(&reads[2]).await;
+    assert_eq!(monitor.client_commands().await, ["evalsha"]);
+    assert_eq!(field(&list["items"], "id"), [json!(p), json!(k)]);
+    assert_eq!(field(&list["items"], "stock"), [json!(7), json!(3)]);
+    assert_eq!(field(&lookup, "stock"), [json!(7), json!(3)]);
+}
+
+#[tokio::test]
+async fn entries_in_an_older_layout_are_never_served() {
+    let app = spawn_app().await;
+    let k = id_of(&app.create("Kettle", 30000, 5, "Kitchen").await);
+    let detail = format!("/api/products/{k}");
+    let page = app.get_json(&detail).await;
+    assert_eq!(app.get_json(&detail).await, page);
+    let mut conn = redis_conn(&app).await;
+    let generation: u64 = redis::cmd("GET")
+        .arg(format!("{}catalog:gen", app.redis_prefix))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut stale = page.clone();
+    stale["price"] = json!(1);
+    stale["stock"] = json!(999);
+    let set = |key: String, value: &Value| {
+        redis::cmd("SET")
+            .arg(format!("{}catalog:{generation}:{key}", app.redis_prefix))
+            .arg(value.to_string())
+            .to_owned()
+    };
+
+    // Where older builds kept the product page: not read any more.
+    set(format!("product:{k}"), &stale)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+    let before = counters(&app).await;
+    assert_eq!(app.get_json(&detail).await, page);
+    assert_eq!(delta(counters(&app).await, before)[..2], [1.0, 0.0]);
+
+    // Bare JSON where this layout is expected (no head of product ids): a miss, reloaded.
+    for read in [detail.clone(), format!("/internal/products?ids={k}")] {
+        set(format!("stocked:product:{k}"), &stale)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let before = counters(&app).await;
+        let answer = app.get_json(&read).await;
+        assert_eq!(
+            delta(counters(&app).await, before)[..2],
+            [0.0, 1.0],
+            "{read}"
+        );
+        let product = if answer.is_array() {
+            &answer[0]
+        } else {
+            &answer
+        };
+        assert_eq!(product, &page, "{read}");
+        let before = counters(&app).await;
+        app.get_json(&read).await;
+        assert_eq!(
+            delta(counters(&app).await, before)[..2],
+            [1.0, 0.0],
+            "{read}: stored again in this layout"
+        );
     }
 }

@@ -1,5 +1,6 @@
 use mall_common::config::ServiceBase;
 use mall_common::testing::{self, TestDb};
+use mysql_async::prelude::Queryable;
 use product_service::config::Config;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -7,6 +8,9 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
+    /// The Redis the service uses, and the prefix of its keys.
+    pub redis_url: String,
+    pub redis_prefix: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     db: TestDb,
 }
@@ -19,13 +23,9 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
     let db = TestDb::create("product")
         .await
         .expect("MariaDB must run (MALL_TEST_MYSQL_URL)");
+    let redis_prefix = format!("test:{}:", testing::suffix());
     let config = Config {
-        base: ServiceBase::for_tests(
-            "product",
-            db.url.clone(),
-            redis_url,
-            &format!("test:{}:", testing::suffix()),
-        ),
+        base: ServiceBase::for_tests("product", db.url.clone(), redis_url, &redis_prefix),
         cache_ttl_secs: 60,
         cache_enabled: true,
         seed_demo: false,
@@ -43,6 +43,8 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
     let app = TestApp {
         base,
         http: reqwest::Client::new(),
+        redis_url: redis_url.to_owned(),
+        redis_prefix,
         stop: Some(tx),
         db,
     };
@@ -115,6 +117,20 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// The stock in MySQL itself (every HTTP read, the internal lookup included, may be
+    /// served from the cache).
+    pub async fn stock_in_mysql(&self, id: u64) -> i64 {
+        let pool = mysql_async::Pool::new(self.db_url());
+        let mut conn = pool.get_conn().await.unwrap();
+        let stock: Option<i64> = conn
+            .exec_first("SELECT stock FROM products WHERE id = ?", (id,))
+            .await
+            .unwrap();
+        drop(conn);
+        pool.disconnect().await.unwrap();
+        stock.expect("the product is in MySQL")
     }
 
     pub async fn stock_of(&self, id: u64) -> i64 {

@@ -1,6 +1,8 @@
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 
 #[tokio::test]
 async fn two_hundred_concurrent_reservations_of_twenty_units_grant_exactly_twenty() {
@@ -134,4 +136,222 @@ async fn commit_and_release_are_idempotent_and_restock_once() {
         200,
         "releasing what was never reserved is harmless"
     );
+}
+
+async fn post(app: &TestApp, path: &str) -> (u16, Value) {
+    let r = app.http.post(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+fn product_ids(reservation: &Value) -> Vec<u64> {
+    reservation["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["product_id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_replayed_reservation_answers_the_same_items_in_the_same_order() {
+    let app = spawn_app().await;
+    let a = app.create("A", 100, 5, "X").await["id"].as_u64().unwrap();
+    let b = app.create("B", 200, 5, "X").await["id"].as_u64().unwrap();
+    let c = app.create("C", 300, 5, "X").await["id"].as_u64().unwrap();
+    let items = json!([
+        {"product_id": c, "quantity": 1},
+        {"product_id": a, "quantity": 2},
+        {"product_id": b, "quantity": 3},
+    ]);
+
+    let r = app.reserve(4, items.clone()).await;
+    assert_eq!(r.status(), 200);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(
+        first,
+        json!({"order_id": 4, "status": "reserved", "items": [
+            {"product_id": a, "quantity": 2, "name": "A", "price": 100, "currency": "KRW"},
+            {"product_id": b, "quantity": 3, "name": "B", "price": 200, "currency": "KRW"},
+            {"product_id": c, "quantity": 1, "name": "C", "price": 300, "currency": "KRW"},
+        ]}),
+        "the items in product id order, whatever the order asked"
+    );
+
+    // The same items in another order are the same reservation.
+    let reordered = json!([
+        {"product_id": b, "quantity": 3},
+        {"product_id": c, "quantity": 1},
+        {"product_id": a, "quantity": 2},
+    ]);
+    for replay in [items.clone(), reordered] {
+        let r = app.reserve(4, replay).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap(), first);
+    }
+    assert_eq!(app.get_json("/internal/reservations/4").await, first);
+    for (id, left) in [(a, 3), (b, 2), (c, 4)] {
+        assert_eq!(app.stock_in_mysql(id).await, left, "reserved once");
+    }
+
+    // A replay after the commit answers the reservation as it now is.
+    assert_eq!(post(&app, "/internal/reservations/4/commit").await.0, 200);
+    let r = app.reserve(4, items).await;
+    assert_eq!(r.status(), 200);
+    let committed: Value = r.json().await.unwrap();
+    assert_eq!(committed["status"], "committed");
+    assert_eq!(committed["items"], first["items"]);
+}
+
+#[tokio::test]
+async fn a_later_item_short_rolls_back_the_earlier_ones_and_is_named() {
+    let app = spawn_app().await;
+    let a = app.create("A", 100, 5, "X").await["id"].as_u64().unwrap();
+    let b = app.create("B", 200, 5, "X").await["id"].as_u64().unwrap();
+    let c = app.create("C", 300, 1, "X").await["id"].as_u64().unwrap();
+    let d = app.create("D", 400, 5, "X").await["id"].as_u64().unwrap();
+    let gone = app.create("Gone", 500, 5, "X").await["id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(app.delete_product(gone).await, 204);
+    let unknown = gone + 1000;
+
+    for (short, items) in [
+        (
+            c,
+            json!([
+                {"product_id": d, "quantity": 1},
+                {"product_id": c, "quantity": 2},
+                {"product_id": a, "quantity": 2},
+                {"product_id": b, "quantity": 2},
+            ]),
+        ),
+        (
+            gone,
+            json!([{"product_id": gone, "quantity": 1}, {"product_id": a, "quantity": 1}]),
+        ),
+        (
+            unknown,
+            json!([{"product_id": a, "quantity": 1}, {"product_id": unknown, "quantity": 1}]),
+        ),
+    ] {
+        let r = app.reserve(8, items).await;
+        assert_eq!(r.status(), 409);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "out_of_stock");
+        assert_eq!(
+            v["error"]["message"],
+            format!("not enough stock for product {short}"),
+            "the first item short, in product id order"
+        );
+        for (id, stock) in [(a, 5), (b, 5), (c, 1), (d, 5)] {
+            assert_eq!(app.stock_in_mysql(id).await, stock, "nothing reserved");
+        }
+        assert_eq!(app.get("/internal/reservations/8").await.status(), 404);
+    }
+
+    // Nothing of the order was kept: it may reserve other items.
+    let r = app
+        .reserve(8, json!([{"product_id": c, "quantity": 1}]))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(product_ids(&r.json().await.unwrap()), [c]);
+}
+
+#[tokio::test]
+async fn commit_and_release_answer_each_state_as_before() {
+    let app = spawn_app().await;
+    let a = app.create("A", 100, 5, "X").await["id"].as_u64().unwrap();
+    let b = app.create("B", 200, 5, "X").await["id"].as_u64().unwrap();
+    let both = json!([{"product_id": a, "quantity": 1}, {"product_id": b, "quantity": 2}]);
+
+    let (status, v) = post(&app, "/internal/reservations/404/commit").await;
+    assert_eq!((status, &v["error"]["code"]), (404, &json!("not_found")));
+    assert_eq!(
+        post(&app, "/internal/reservations/404/release").await,
+        (200, json!({"order_id": 404, "status": "none"}))
+    );
+
+    assert_eq!(app.reserve(1, both.clone()).await.status(), 200);
+    for _ in 0..2 {
+        assert_eq!(
+            post(&app, "/internal/reservations/1/commit").await,
+            (200, json!({"order_id": 1, "status": "committed"}))
+        );
+    }
+    assert_eq!(
+        app.get_json("/internal/reservations/1").await["status"],
+        "committed"
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            post(&app, "/internal/reservations/1/release").await,
+            (200, json!({"order_id": 1, "status": "released"}))
+        );
+        assert_eq!(
+            (app.stock_in_mysql(a).await, app.stock_in_mysql(b).await),
+            (5, 5),
+            "a committed reservation is restocked once"
+        );
+    }
+    let (status, v) = post(&app, "/internal/reservations/1/commit").await;
+    assert_eq!(status, 409);
+    assert_eq!(v["error"]["code"], "conflict");
+    assert_eq!(v["error"]["message"], "reservation is released");
+    let released = app.get_json("/internal/reservations/1").await;
+    assert_eq!(released["status"], "released");
+    assert_eq!(product_ids(&released), [a, b]);
+
+    // Released before any commit: restocked too.
+    assert_eq!(app.reserve(2, both).await.status(), 200);
+    assert_eq!(app.stock_in_mysql(b).await, 3);
+    assert_eq!(
+        post(&app, "/internal/reservations/2/release").await,
+        (200, json!({"order_id": 2, "status": "released"}))
+    );
+    assert_eq!(
+        (app.stock_in_mysql(a).await, app.stock_in_mysql(b).await),
+        (5, 5)
+    );
+}
+
+#[tokio::test]
+async fn racing_commits_and_releases_restock_each_order_exactly_once() {
+    const ORDERS: u64 = 30;
+    let app = Arc::new(spawn_app().await);
+    let a = app.create("A", 100, 100, "X").await["id"].as_u64().unwrap();
+    let b = app.create("B", 200, 100, "X").await["id"].as_u64().unwrap();
+    for order_id in 1..=ORDERS {
+        let items = json!([{"product_id": b, "quantity": 2}, {"product_id": a, "quantity": 1}]);
+        assert_eq!(app.reserve(order_id, items).await.status(), 200);
+    }
+    assert_eq!(app.stock_in_mysql(a).await, 100 - ORDERS as i64);
+
+    // For each order, a commit and two releases at once, in every order the scheduler picks.
+    let mut tasks = Vec::new();
+    for order_id in 1..=ORDERS {
+        for action in ["commit", "release", "release"] {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let path = format!("/internal/reservations/{order_id}/{action}");
+                (action, post(&app, &path).await)
+            }));
+        }
+    }
+    for task in tasks {
+        let (action, (status, v)) = task.await.unwrap();
+        match (action, status) {
+            ("commit", 200) => assert_eq!(v["status"], "committed"),
+            ("commit", 409) => assert_eq!(v["error"]["message"], "reservation is released"),
+            ("release", 200) => assert_eq!(v["status"], "released"),
+            other => panic!("unexpected answer {other:?}: {v}"),
+        }
+    }
+    assert_eq!(app.stock_in_mysql(a).await, 100);
+    assert_eq!(app.stock_in_mysql(b).await, 100);
+    for order_id in 1..=ORDERS {
+        let v = app
+            .get_json(&format!("/internal/reservations/{order_id}"))
+            .await;
+        assert_eq!(v["status"], "released");
+    }
 }
