@@ -16,11 +16,20 @@ use mall_common::trace::{self, TraceId};
 use crate::storage::{self, Order};
 use crate::State;
 
+/// Who placed an order and whether it was ordered from the cart: what settling it `paid`
+/// needs to empty the cart. The request that creates the order knows it; the reconciler
+/// reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin {
+    pub user_id: u64,
+    pub from_cart: bool,
+}
+
 /// Runs a new order from `pending` as far as it can go now.
 pub async fn run(
     state: &State,
     order_id: u64,
-    user_id: u64,
+    origin: Origin,
     items: &[ItemQty],
     card_token: &SecretString,
 ) -> Result<(), OrderError> {
@@ -77,7 +86,7 @@ pub async fn run(
     let total = storage::set_items(&state.pool, order_id, &reservation.items).await?;
     let payment = match state
         .clients
-        .charge(order_id, user_id, total, &currency, card_token)
+        .charge(order_id, origin.user_id, total, &currency, card_token)
         .await
     {
         Ok(p) => p,
@@ -90,15 +99,17 @@ pub async fn run(
             return Ok(());
         }
     };
-    settle(state, order_id, &payment.status, payment.id).await
+    settle(state, order_id, &payment.status, payment.id, Some(origin)).await
 }
 
-/// Applies a known payment outcome to a pending order.
+/// Applies a known payment outcome to a pending order; `origin` when the caller knows it
+/// (else it is read if the order is paid).
 async fn settle(
     state: &State,
     order_id: u64,
     payment_status: &str,
     payment_id: u64,
+    origin: Option<Origin>,
 ) -> Result<(), OrderError> {
     match payment_status {
         "approved" => {
@@ -118,7 +129,7 @@ async fn settle(
             .await?
             {
                 tracing::info!(order_id, payment_id, "order paid");
-                empty_cart_if_ordered_from_it(state, order_id).await;
+                empty_cart_if_ordered_from_it(state, order_id, origin).await;
             }
             Ok(())
         }
@@ -153,13 +164,16 @@ async fn settle(
     }
 }
 
-async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64) {
-    let Ok(Some((owner, from_cart))) = storage::owner_and_origin(&state.pool, order_id).await
-    else {
-        return;
+async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64, origin: Option<Origin>) {
+    let origin = match origin {
+        Some(known) => known,
+        None => match storage::owner_and_origin(&state.pool, order_id).await {
+            Ok(Some((user_id, from_cart))) => Origin { user_id, from_cart },
+            _ => return,
+        },
     };
-    if from_cart {
-        if let Err(e) = state.clients.clear_cart(owner).await {
+    if origin.from_cart {
+        if let Err(e) = state.clients.clear_cart(origin.user_id).await {
             tracing::warn!(
                 order_id,
                 error = format!("{e:#}"),
@@ -200,7 +214,7 @@ pub async fn reconcile_once(state: &State) -> anyhow::Result<usize> {
 async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
     match state.clients.payment_of(order_id).await? {
         Some(p) if p.status == "approved" || p.status == "declined" => {
-            settle(state, order_id, &p.status, p.id)
+            settle(state, order_id, &p.status, p.id, None)
                 .await
                 .map_err(anyhow::Error::new)?;
             tracing::info!(order_id = order_id, payment_status = %p.status, "reconciled from the payment's real state");

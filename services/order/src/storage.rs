@@ -56,8 +56,6 @@ pub struct Order {
     #[serde(skip)]
     pub failure_reason: Option<String>,
     #[serde(skip)]
-    pub request_hash: String,
-    #[serde(skip)]
     pub owner: u64,
 }
 
@@ -69,12 +67,11 @@ type Row = (
     i64,
     String,
     Option<u64>,
-    String,
     NaiveDateTime,
 );
 
 const COLUMNS: &str =
-    "id, user_id, status, failure_reason, total, currency, payment_id, request_hash, created_at";
+    "id, user_id, status, failure_reason, total, currency, payment_id, created_at";
 
 fn order(r: Row) -> Order {
     Order {
@@ -86,8 +83,7 @@ fn order(r: Row) -> Order {
         total: r.4,
         currency: r.5,
         payment_id: r.6,
-        request_hash: r.7,
-        created_at: rfc3339(r.8),
+        created_at: rfc3339(r.7),
         items: Vec::new(),
         status_history: None,
     }
@@ -158,25 +154,34 @@ pub async fn insert(
     Ok(Some(id))
 }
 
+/// An order found by its idempotency key: what tells a retry from another request.
+#[derive(Debug, Clone)]
+pub struct Keyed {
+    pub id: u64,
+    pub request_hash: String,
+}
+
 #[instrument(skip_all, fields(user_id))]
 pub async fn find_by_key(
     pool: &Pool,
     user_id: u64,
     key: &str,
-) -> Result<Option<Order>, mysql_async::Error> {
+) -> Result<Option<Keyed>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let row: Option<Row> = conn
+    let row: Option<(u64, String)> = conn
         .exec_first(
-            format!("SELECT {COLUMNS} FROM orders WHERE user_id = ? AND idempotency_key = ?"),
+            "SELECT id, request_hash FROM orders WHERE user_id = ? AND idempotency_key = ?",
             (user_id, key),
         )
         .await?;
-    Ok(with_items(&mut conn, row.map(order).into_iter().collect())
-        .await?
-        .pop())
+    Ok(row.map(|(id, request_hash)| Keyed { id, request_hash }))
 }
 
 /// One order with items and history; `owner` restricts it to that user.
+///
+/// The three reads go in one round trip, as one multi-statement text query (the id is a
+/// number written into the SQL, as in [`with_items`]). Each SELECT still sees what was
+/// committed when it ran, as three separate statements did.
 #[instrument(skip_all, fields(order_id = id))]
 pub async fn find(
     pool: &Pool,
@@ -184,21 +189,23 @@ pub async fn find(
     owner: Option<u64>,
 ) -> Result<Option<Order>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let row: Option<Row> = conn
-        .exec_first(format!("SELECT {COLUMNS} FROM orders WHERE id = ?"), (id,))
+    let mut result = conn
+        .query_iter(format!(
+            "SELECT {COLUMNS} FROM orders WHERE id = {id};
+             SELECT status, at FROM order_status_history WHERE order_id = {id} ORDER BY id;
+             SELECT product_id, name, price, quantity FROM order_items WHERE order_id = {id} ORDER BY product_id"
+        ))
         .await?;
+    let row: Option<Row> = result.collect::<Row>().await?.pop();
+    let history: Vec<(String, NaiveDateTime)> = result.collect().await?;
+    let items: Vec<(u64, String, i64, u32)> = result.collect().await?;
+    result.drop_result().await?;
     let Some(mut o) = row.map(order) else {
         return Ok(None);
     };
     if owner.is_some_and(|u| u != o.owner) {
         return Ok(None);
     }
-    let history: Vec<(String, NaiveDateTime)> = conn
-        .exec(
-            "SELECT status, at FROM order_status_history WHERE order_id = ? ORDER BY id",
-            (id,),
-        )
-        .await?;
     o.status_history = Some(
         history
             .into_iter()
@@ -208,10 +215,30 @@ pub async fn find(
             })
             .collect(),
     );
-    Ok(with_items(&mut conn, vec![o]).await?.pop())
+    o.items = items
+        .into_iter()
+        .map(|(product_id, name, price, quantity)| Item {
+            product_id,
+            name,
+            price,
+            quantity,
+            line_total: price * i64::from(quantity),
+        })
+        .collect();
+    Ok(Some(o))
 }
 
 /// Records the reserved items and the total (the reservation's current catalog prices).
+///
+/// Two statements without a transaction (which would cost two more round trips). Both run
+/// before the charge, and the charge is made only after both succeeded. If the process
+/// dies between them (or the second fails), the order stays `pending` with no payment and
+/// an `updated_at` from its creation: the reconciler finds it stale, the payment service
+/// has no payment for it (404), so the reservation is released and the order failed
+/// `not_charged` (saga::reconcile_order), as after a crash before either write; that
+/// failed order just keeps its lines beside a total of 0. A concurrent read of a pending
+/// order could already see lines beside a total of 0 before ([`find`] never read in one
+/// snapshot).
 #[instrument(skip_all, fields(order_id))]
 pub async fn set_items(
     pool: &Pool,
@@ -219,7 +246,7 @@ pub async fn set_items(
     items: &[ReservedItem],
 ) -> Result<i64, mysql_async::Error> {
     let total: i64 = items.iter().map(|i| i.price * i64::from(i.quantity)).sum();
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    let mut conn = pool.get_conn().await?;
     if !items.is_empty() {
         // One statement for every line (a checkout's saga is MySQL-bound: docs/performance.md).
         let rows = vec!["(?, ?, ?, ?, ?)"; items.len()].join(", ");
@@ -231,7 +258,7 @@ pub async fn set_items(
             params.push(i.price.into());
             params.push(i.quantity.into());
         }
-        tx.exec_drop(
+        conn.exec_drop(
             format!(
                 "INSERT INTO order_items (order_id, product_id, name, price, quantity) VALUES {rows}
                  ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), quantity = VALUES(quantity)"
@@ -240,17 +267,16 @@ pub async fn set_items(
         )
         .await?;
     }
-    tx.exec_drop(
+    conn.exec_drop(
         "UPDATE orders SET total = ?, updated_at = ? WHERE id = ?",
         (total, now_naive(), order_id),
     )
     .await?;
-    tx.commit().await?;
     Ok(total)
 }
 
-/// Whose order it is and whether it was ordered from the cart (what the settlement needs
-/// to empty the cart), without the items and history [`find`] reads.
+/// Whose order it is and whether it was ordered from the cart (what the reconciler's
+/// settlement needs to empty the cart), without the items and history [`find`] reads.
 pub async fn owner_and_origin(
     pool: &Pool,
     order_id: u64,

@@ -101,14 +101,18 @@ async fn settle_from(
         );
         return Ok(p);
     }
-    if storage::settle(&state.pool, p.id, status, &charge.id, now_naive()).await? {
-        tracing::info!(
-            status = status.as_str(),
-            gateway_charge_id = %charge.id,
-            "payment settled"
-        );
-    }
-    let current = reload(state, p.id).await?;
+    let current = match storage::settle(&state.pool, &p, status, &charge.id, now_naive()).await? {
+        Some(settled) => {
+            tracing::info!(
+                status = status.as_str(),
+                gateway_charge_id = %charge.id,
+                "payment settled"
+            );
+            settled
+        }
+        // Settled meanwhile by someone else: their fact stands.
+        None => reload(state, p.id).await?,
+    };
     if current.status == Status::Declined && status == Status::Approved {
         void_orphan(state, &current, &charge).await;
     }

@@ -2,7 +2,7 @@
 //! so concurrent settlers cannot overwrite one another: the first fact wins and the others
 //! read it back.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
@@ -61,6 +61,14 @@ fn from_row(r: Row) -> Result<Payment, mysql_async::Error> {
     })
 }
 
+/// `t` as a `DATETIME(6)` column gives it back: to the microsecond, which is all the driver
+/// sends (mysql_common truncates the nanoseconds). What this module writes and then returns
+/// without reading it back is exactly what a later read returns.
+fn as_stored(t: NaiveDateTime) -> NaiveDateTime {
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
+}
+
 /// What `insert_pending` found.
 pub enum Inserted {
     New(Payment),
@@ -76,6 +84,7 @@ pub async fn insert_pending(
     p: &NewPayment,
     now: NaiveDateTime,
 ) -> Result<Inserted, mysql_async::Error> {
+    let now = as_stored(now);
     let mut conn = pool.get_conn().await?;
     let inserted = conn
         .exec_drop(
@@ -89,11 +98,19 @@ pub async fn insert_pending(
             let id = conn.last_insert_id().ok_or_else(|| {
                 mysql_async::Error::Other("the insert reported no payment id".into())
             })?;
-            drop(conn);
-            find(pool, id)
-                .await?
-                .map(Inserted::New)
-                .ok_or_else(|| mysql_async::Error::Other("the new payment vanished".into()))
+            // The row as just written (the currency was checked to be three ASCII capitals,
+            // which CHAR(3) keeps as is): no need to read it back.
+            Ok(Inserted::New(Payment {
+                id,
+                order_id: p.order_id,
+                user_id: p.user_id,
+                amount: p.amount,
+                currency: p.currency.clone(),
+                status: Status::Pending,
+                gateway_charge_id: None,
+                created_at: now,
+                updated_at: now,
+            }))
         }
         Err(e) if mall_common::error::is_duplicate_key(&e) => {
             drop(conn);
@@ -152,23 +169,36 @@ pub async fn claim_attempt(
     Ok(conn.affected_rows() == 1)
 }
 
-/// `pending` → `status` with the gateway's charge id; false when it was settled already.
-#[instrument(skip_all, fields(payment_id = id, status = status.as_str()))]
+/// `pending` → `status` with the gateway's charge id: the payment as settled, or `None`
+/// when it was not pending any more (settled by someone else; read what they wrote).
+#[instrument(skip_all, fields(payment_id = p.id, status = status.as_str()))]
 pub async fn settle(
     pool: &Pool,
-    id: u64,
+    p: &Payment,
     status: Status,
     charge_id: &str,
     now: NaiveDateTime,
-) -> Result<bool, mysql_async::Error> {
+) -> Result<Option<Payment>, mysql_async::Error> {
+    let now = as_stored(now);
     let mut conn = pool.get_conn().await?;
     conn.exec_drop(
         "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
          WHERE id = ? AND status = 'pending'",
-        (status.as_str(), charge_id, now, id),
+        (status.as_str(), charge_id, now, p.id),
     )
     .await?;
-    Ok(conn.affected_rows() == 1)
+    if conn.affected_rows() != 1 {
+        return Ok(None);
+    }
+    // This update moved the row from `pending`; it wrote these three columns, and no
+    // statement ever changes the others (id, order, user, amount, currency, created_at),
+    // so `p`'s values of those are the row's.
+    Ok(Some(Payment {
+        status,
+        gateway_charge_id: Some(charge_id.to_owned()),
+        updated_at: now,
+        ..p.clone()
+    }))
 }
 
 /// `pending` → `declined` without a charge, only if nothing touched the payment since

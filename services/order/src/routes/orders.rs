@@ -76,8 +76,16 @@ async fn current(state: &State, order_id: u64) -> Result<Order, OrderError> {
         .ok_or_else(|| OrderError::not_found("no such order"))
 }
 
-/// A retry of a request still being worked on waits a little for its outcome.
-async fn replay(state: &State, existing: Order) -> Result<Response, OrderError> {
+/// A retry (same key) of an order that exists: another body is refused; the same body
+/// answers the order, waiting a little for the outcome of one still being worked on.
+async fn replay(
+    state: &State,
+    existing: storage::Keyed,
+    hash: &str,
+) -> Result<Response, OrderError> {
+    if existing.request_hash != hash {
+        return Err(OrderError::IdempotencyKeyReused);
+    }
     let mut order = current(state, existing.id).await?;
     for _ in 0..100 {
         if order.status != "pending" {
@@ -97,43 +105,21 @@ async fn create(
 ) -> Result<Response, OrderError> {
     let key = IdempotencyKey::parse(key.as_deref()).ok_or(OrderError::InvalidIdempotencyKey)?;
     let hash = body.request_hash();
-    if let Some(existing) = storage::find_by_key(&state.pool, id.user_id, key.as_str()).await? {
-        if existing.request_hash != hash {
-            return Err(OrderError::IdempotencyKeyReused);
-        }
-        return replay(&state, existing).await;
-    }
     let from_cart = body.items.is_none();
-    let items: Vec<ItemQty> = match &body.items {
-        Some(items) => items.clone(),
-        None => {
-            let cart = state
-                .clients
-                .cart(id.user_id)
-                .await
-                .map_err(OrderError::Unavailable)?;
-            cart.items
-                .iter()
-                .map(|l| ItemQty {
-                    product_id: l.product_id,
-                    quantity: l.quantity,
-                })
-                .collect()
+    // Insert first: a retry is told apart by the duplicate key at the insert, so a new
+    // order costs no lookup. A request that cannot become an order (empty cart, bad items, a
+    // service down) first looks for an order under its key: an existing one decides the
+    // answer, as if the key had been looked up first (a retry of a cart checkout whose cart
+    // that order emptied replays the order, not `cart_empty`).
+    let items = match order_items(&state, id.user_id, &body).await {
+        Ok(items) => items,
+        Err(e) => {
+            return match storage::find_by_key(&state.pool, id.user_id, key.as_str()).await? {
+                Some(existing) => replay(&state, existing, &hash).await,
+                None => Err(e),
+            };
         }
     };
-    if from_cart && items.is_empty() {
-        return Err(OrderError::CartEmpty);
-    }
-    check_items(&items).map_err(OrderError::validation)?;
-    let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
-    let live = state
-        .clients
-        .products(&ids)
-        .await
-        .map_err(OrderError::Unavailable)?;
-    if let Some(missing) = ids.iter().find(|pid| !live.iter().any(|p| p.id == **pid)) {
-        return Err(OrderError::not_found(format!("no such product: {missing}")));
-    }
     let Some(order_id) = storage::insert(
         &state.pool,
         id.user_id,
@@ -144,25 +130,61 @@ async fn create(
     )
     .await?
     else {
-        // A concurrent retry with the same key created it first.
+        // A retry, or a concurrent request with the same key that created it first.
         let existing = storage::find_by_key(&state.pool, id.user_id, key.as_str())
             .await?
             .ok_or_else(|| anyhow::anyhow!("order vanished after a duplicate key"))?;
-        if existing.request_hash != hash {
-            return Err(OrderError::IdempotencyKeyReused);
-        }
-        return replay(&state, existing).await;
+        return replay(&state, existing, &hash).await;
     };
     tracing::info!(order_id, items = items.len(), from_cart, "order created");
-    saga::run(
-        &state,
-        order_id,
-        id.user_id,
-        &items,
-        &body.payment.card_token,
-    )
-    .await?;
+    let origin = saga::Origin {
+        user_id: id.user_id,
+        from_cart,
+    };
+    saga::run(&state, order_id, origin, &items, &body.payment.card_token).await?;
     answer(&current(&state, order_id).await?)
+}
+
+/// The lines to order, checked: the body's `items`, which must name live products, or the
+/// cart's lines. The cart service prices the cart through the catalog's batch lookup and
+/// leaves out the lines of products gone from it (cart's `routes::priced`), so its lines
+/// name live products already and are not looked up a second time.
+async fn order_items(
+    state: &State,
+    user_id: u64,
+    body: &OrderBody,
+) -> Result<Vec<ItemQty>, OrderError> {
+    let Some(items) = &body.items else {
+        let cart = state
+            .clients
+            .cart(user_id)
+            .await
+            .map_err(OrderError::Unavailable)?;
+        let items: Vec<ItemQty> = cart
+            .items
+            .iter()
+            .map(|l| ItemQty {
+                product_id: l.product_id,
+                quantity: l.quantity,
+            })
+            .collect();
+        if items.is_empty() {
+            return Err(OrderError::CartEmpty);
+        }
+        check_items(&items).map_err(OrderError::validation)?;
+        return Ok(items);
+    };
+    check_items(items).map_err(OrderError::validation)?;
+    let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
+    let live = state
+        .clients
+        .products(&ids)
+        .await
+        .map_err(OrderError::Unavailable)?;
+    if let Some(missing) = ids.iter().find(|pid| !live.iter().any(|p| p.id == **pid)) {
+        return Err(OrderError::not_found(format!("no such product: {missing}")));
+    }
+    Ok(items.clone())
 }
 
 async fn list(state: Arc<State>, id: Identity, q: PageQuery) -> Result<Response, OrderError> {

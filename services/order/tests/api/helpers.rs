@@ -236,6 +236,93 @@ impl World {
             .to_owned()
     }
 
+    /// `POST /api/orders` with any body (`{"payment": …}` alone orders the cart).
+    pub async fn post_order(
+        &self,
+        order: &Running,
+        user: u64,
+        key: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/orders", order.url))
+            .header("x-user-id", user.to_string())
+            .header("x-user-roles", "customer")
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /api/orders/{id}` as its owner: status and body.
+    pub async fn get_order(&self, order: &Running, user: u64, id: u64) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}/api/orders/{id}", order.url))
+            .header("x-user-id", user.to_string())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// `GET /api/orders` as `user`: the orders of the first page.
+    pub async fn my_orders(&self, order: &Running, user: u64) -> Vec<Value> {
+        let r = self
+            .http
+            .get(format!("{}/api/orders", order.url))
+            .header("x-user-id", user.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let page: Value = r.json().await.unwrap();
+        page["items"].as_array().unwrap().clone()
+    }
+
+    /// Puts `qty` of `product` into `user`'s cart (the cart service's public route).
+    pub async fn put_cart_item(&self, user: u64, product: u64, qty: u32) {
+        let r = self
+            .http
+            .put(format!("{}/api/cart/items/{product}", self.cart_url))
+            .header("x-user-id", user.to_string())
+            .header("x-user-roles", "customer")
+            .json(&json!({ "quantity": qty }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    /// The lines of `user`'s cart as the order service reads them.
+    pub async fn cart_items(&self, user: u64) -> Vec<Value> {
+        let r = self
+            .http
+            .get(format!("{}/internal/carts/{user}", self.cart_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// Deletes a product from the catalog (soft delete, as an admin).
+    pub async fn delete_product(&self, id: u64) {
+        let r = self
+            .http
+            .delete(format!("{}/api/products/{id}", self.product.url))
+            .header("x-user-id", "1")
+            .header("x-user-roles", "customer,admin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+
     /// Polls until the order leaves `pending` (or `within` passes); returns its status.
     pub async fn settled(&self, order: &Running, user: u64, id: u64, within: Duration) -> String {
         let deadline = tokio::time::Instant::now() + within;

@@ -1,10 +1,12 @@
-//! Integration tests of the order service's recovery: the real catalog, cart, payment
-//! service and card gateway simulator run in-process beside it (each on port 0, each
-//! service with a database of its own). The happy paths and the concurrency cases of the
-//! saga are the end-to-end tests' (e2e/tests/api/checkout.rs); these restart the order
-//! service the way a crash would and watch reconciliation settle what was left.
+//! Integration tests of the order service: the real catalog, cart, payment service and
+//! card gateway simulator run in-process beside it (each on port 0, each service with a
+//! database of its own). The happy paths and the concurrency cases of the saga are the
+//! end-to-end tests' (e2e/tests/api/checkout.rs); these check what a checkout and its
+//! retries answer (checkout), and restart the order service the way a crash would and
+//! watch reconciliation settle what was left (recovery).
 
 #![allow(clippy::unwrap_used)]
 
+mod checkout;
 mod helpers;
 mod recovery;

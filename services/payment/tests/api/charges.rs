@@ -132,3 +132,94 @@ async fn bad_requests_are_refused_without_charging() {
     assert_eq!(app.gateway_stats().await["charges"], 0);
     assert_eq!(app.by_order(6).await.0, 404);
 }
+
+#[tokio::test]
+async fn the_answer_of_a_settled_charge_is_what_later_reads_show() {
+    let app = spawn_app().await;
+    for (order_id, token, status) in [(50, "tok_ok", "approved"), (51, "tok_declined", "declined")]
+    {
+        let (code, answer) = app.charge(order_id, 1200, token).await;
+
+        assert_eq!(code, 200);
+        assert_eq!(answer["status"], status);
+        assert_eq!(app.by_order(order_id).await, (200, answer.clone()));
+        assert_eq!(
+            app.charge(order_id, 1200, token).await,
+            (200, answer.clone())
+        );
+        assert_eq!(
+            app.public_get(&answer["id"], USER).await,
+            (
+                200,
+                json!({
+                    "id": answer["id"],
+                    "order_id": order_id,
+                    "amount": 1200,
+                    "status": status,
+                    "created_at": answer["created_at"],
+                })
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_charge_settled_by_a_retry_answers_what_later_reads_show() {
+    let app = spawn_app().await;
+    app.gateway_mode("fail", 0).await;
+    let (_, pending) = app.charge(52, 800, "tok_ok").await;
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(app.by_order(52).await, (200, pending.clone()));
+    app.gateway_mode("normal", 0).await;
+
+    let (code, retried) = app.charge(52, 800, "tok_ok").await;
+
+    assert_eq!(code, 200);
+    assert_eq!(retried["status"], "approved");
+    let mut expected = pending;
+    expected["status"] = json!("approved");
+    assert_eq!(retried, expected);
+    assert_eq!(app.by_order(52).await, (200, retried));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_charges_answer_the_payment_later_reads_show() {
+    let app = spawn_app().await;
+    // Slow answers make the callers settle the same payment at about the same time: one
+    // update wins, the others read what it wrote.
+    app.gateway_mode("slow", 200).await;
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url) = (app.http.clone(), app.url.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{url}/internal/payments"))
+                    .json(&charge_body(53, 2300, "tok_ok"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    app.gateway_mode("normal", 0).await;
+    let (_, later) = app.by_order(53).await;
+    assert_eq!(later["status"], "approved");
+    for a in &answers {
+        // A caller whose gateway call ran out of time answers `pending` (and nothing else
+        // different); every settled answer is the stored payment.
+        let mut same = a.clone();
+        same["status"] = later["status"].clone();
+        assert_eq!(same, later, "{answers:?}");
+        assert!(a["status"] == "approved" || a["status"] == "pending", "{a}");
+    }
+    assert!(
+        answers.iter().any(|a| a["status"] == "approved"),
+        "{answers:?}"
+    );
+}
