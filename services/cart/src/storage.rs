@@ -107,48 +107,28 @@ impl Carts {
         Ok(lines)
     }
 
-    /// Sets a line's quantity; `Ok(false)` when the cart is full and the product is new.
-    /// One statement: the line is written only when it is already in the cart or the cart
-    /// has room (a racing add of another product by the same shopper can still pass the
-    /// count at the same time, as with any check-then-write; the cap is a size limit, not an
-    /// invariant anything depends on).
+    /// Sets a line's quantity (adds the line when the product is new to the cart). One
+    /// statement; the cart's size limit is checked by the caller against the lines it has
+    /// just read (a guard inside the statement, an INSERT ... SELECT over the user's lines,
+    /// took shared next-key locks that deadlocked with other shoppers' inserts under load).
     #[instrument(skip_all, fields(user_id, product_id))]
     pub async fn set(
         &self,
         user_id: u64,
         product_id: u64,
         q: Quantity,
-        max_lines: u32,
-    ) -> Result<bool, mysql_async::Error> {
+    ) -> Result<(), mysql_async::Error> {
         let mut conn = self.pool.get_conn().await?;
         let now = Utc::now().naive_utc();
-        // `updated_at` always changes (microseconds), so a written line counts as affected
-        // (1 inserted, 2 updated) and 0 means the guard refused it.
         conn.exec_drop(
-            "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at)
-             SELECT ?, ?, ?, ?, ? FROM DUAL
-             WHERE EXISTS (SELECT 1 FROM cart_items WHERE user_id = ? AND product_id = ?)
-                OR (SELECT COUNT(*) FROM cart_items WHERE user_id = ?) < ?
+            "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
              ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = VALUES(updated_at)",
-            (
-                user_id,
-                product_id,
-                q.get(),
-                now,
-                now,
-                user_id,
-                product_id,
-                user_id,
-                max_lines,
-            ),
+            (user_id, product_id, q.get(), now, now),
         )
         .await?;
-        let written = conn.affected_rows() > 0;
         drop(conn);
-        if written {
-            self.invalidate(user_id).await;
-        }
-        Ok(written)
+        self.invalidate(user_id).await;
+        Ok(())
     }
 
     #[instrument(skip_all, fields(user_id, product_id))]

@@ -55,7 +55,9 @@ async fn view(state: Arc<State>, id: Identity) -> Result<Response, CartError> {
 /// One catalog lookup, before the write: the product being set (404 when it is not a live
 /// product) together with the lines already in the cart, so the answer is priced from the
 /// same lookup. Only lines that appeared meanwhile (a concurrent change by the same
-/// shopper) need a second one.
+/// shopper) need a second one. The size limit is checked against the lines just read: a
+/// concurrent add by the same shopper can pass it at the same moment, as with any
+/// check-then-write (the limit bounds a cart's size; nothing depends on it exactly).
 async fn set(
     state: Arc<State>,
     id: Identity,
@@ -70,7 +72,9 @@ async fn set(
         .iter()
         .map(|l| l.product_id)
         .collect();
-    if !asked.contains(&product_id) {
+    let new_line = !asked.contains(&product_id);
+    let full = asked.len() >= state.max_lines as usize;
+    if new_line {
         asked.push(product_id);
     }
     let mut known = state
@@ -81,16 +85,13 @@ async fn set(
     if !known.contains_key(&product_id) {
         return Err(CartError::not_found("no such product"));
     }
-    if !state
-        .carts
-        .set(id.user_id, product_id, q, state.max_lines)
-        .await?
-    {
+    if new_line && full {
         return Err(CartError::validation(format!(
             "a cart holds at most {} different products",
             state.max_lines
         )));
     }
+    state.carts.set(id.user_id, product_id, q).await?;
     tracing::info!(product_id, quantity = q.get(), "cart line set");
     let lines = state.carts.lines(id.user_id).await?;
     let unasked: Vec<u64> = lines

@@ -230,3 +230,38 @@ async fn without_redis_the_cart_still_answers_from_mysql_and_never_serves_a_stal
     assert_eq!(app.put(a, 3).await.status(), 200);
     assert_eq!(app.cart().await["total"], 300);
 }
+
+/// Many shoppers filling their carts at once: every write succeeds (an earlier single-
+/// statement guard, INSERT ... SELECT over the shopper's lines, took next-key locks that
+/// deadlocked neighbouring shoppers' inserts: 500s under load).
+#[tokio::test]
+async fn shoppers_filling_carts_at_once_never_fail() {
+    let app = spawn_app().await;
+    let mut products = Vec::new();
+    for n in 0..3 {
+        products.push(app.create_product(&format!("P{n}"), 100).await);
+    }
+    let shoppers = 40u64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for shopper in 0..shoppers {
+        let (http, cart, products) = (app.http.clone(), app.cart.clone(), products.clone());
+        tasks.spawn(async move {
+            let mut statuses = Vec::new();
+            for (i, product) in products.iter().enumerate() {
+                let r = http
+                    .put(format!("{cart}/api/cart/items/{product}"))
+                    .header("x-user-id", (1_000 + shopper).to_string())
+                    .header("x-user-roles", "customer")
+                    .json(&json!({ "quantity": i + 1 }))
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push(r.status().as_u16());
+            }
+            statuses
+        });
+    }
+    while let Some(statuses) = tasks.join_next().await {
+        assert_eq!(statuses.unwrap(), vec![200, 200, 200]);
+    }
+}
