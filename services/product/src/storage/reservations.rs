@@ -2,10 +2,8 @@
 //! below zero (conditional updates), idempotent on the order id; commit and release are
 //! idempotent too. Release of a committed reservation is the restock of a cancelled order.
 
-use std::collections::HashMap;
-
-use mysql_async::prelude::Queryable;
-use mysql_async::{Pool, TxOpts, Value};
+use mysql_async::prelude::{FromRow, Queryable};
+use mysql_async::{Conn, Pool, Row, TxOpts};
 use serde::Serialize;
 use tracing::instrument;
 
@@ -38,90 +36,69 @@ pub enum Reserve {
     Mismatch,
 }
 
+/// The stored procedure (migrations/0002) that reserves in one round trip: the
+/// reservation row, one conditional update per item in the order given, the items with
+/// the prices of the rows it holds, all in its own transaction. It answers one result set:
+/// either `out_of_stock` (the first product short, everything rolled back) or the items as
+/// `product_id, name, price, currency` in the order given. Any SQL error rolls back and
+/// reaches us unchanged, the duplicate key of a replay included.
+const RESERVE: &str = "CALL reserve_v1(?, ?, ?)";
+
 #[instrument(skip_all, fields(order_id = r.order_id))]
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    let now = now_naive();
-    // No look-up first: a reservation that exists (a replay, or a concurrent retry that got
-    // there first) meets the primary key here. Replays are rare; a look-up would cost
-    // every first attempt a round trip.
-    let inserted = tx
-        .exec_drop(
-            "INSERT INTO reservations (order_id, status, created_at, updated_at) VALUES (?, 'reserved', ?, ?)",
-            (r.order_id, now, now),
-        )
-        .await;
-    match inserted {
-        Ok(()) => {}
-        Err(e) if mall_common::error::is_duplicate_key(&e) => {
-            drop(tx);
-            return match find(pool, r.order_id).await? {
-                Some(existing) => Ok(same_or_mismatch(existing, &r.items)),
-                None => Err(e),
-            };
-        }
-        Err(e) => return Err(e),
+    let mut conn = pool.get_conn().await?;
+    let called = call_reserve(&mut conn, r).await;
+    drop(conn);
+    match called {
+        // A reservation that exists (a replay, or a concurrent retry that got there first)
+        // meets the primary key in the procedure, which rolled back. No look-up first:
+        // replays are rare, and a look-up would cost every first attempt a round trip.
+        Err(e) if mall_common::error::is_duplicate_key(&e) => match find(pool, r.order_id).await? {
+            Some(existing) => Ok(same_or_mismatch(existing, &r.items)),
+            None => Err(e),
+        },
+        other => other,
     }
-    // One conditional update per item, in product id order (the order every reservation
-    // locks rows in): it is what keeps stock exact under concurrency, and the first item
-    // short is the one named.
-    for item in &r.items {
-        tx.exec_drop(
-            "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL AND stock >= ?",
-            (item.quantity, now, item.product_id, item.quantity),
-        )
+}
+
+async fn call_reserve(conn: &mut Conn, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
+    // `[[product_id, quantity], …]`, in the reservation's order (product id order, the
+    // order every reservation locks rows in).
+    let items: Vec<(u64, u32)> = r.items.iter().map(|i| (i.product_id, i.quantity)).collect();
+    let items = serde_json::to_string(&items).map_err(|e| mysql_async::Error::Other(e.into()))?;
+    let mut result = conn
+        .exec_iter(RESERVE, (r.order_id, items, now_naive()))
         .await?;
-        if tx.affected_rows() != 1 {
-            tx.rollback().await?;
-            return Ok(Reserve::OutOfStock {
-                product_id: item.product_id,
-            });
-        }
+    let rows: Vec<Row> = result.collect().await?;
+    // The rest of the answer: the CALL's own closing packet, or an error the procedure
+    // raised after its result set (a failed commit). Read to the end, so the connection
+    // goes back to the pool with nothing pending.
+    result.drop_result().await?;
+    if let Some(row) = rows.first().filter(|row| names_a_short_item(row)) {
+        let (product_id,): (u64,) = read_row(row.clone())?;
+        return Ok(Reserve::OutOfStock { product_id });
     }
-    // The rows are locked by the updates above: what is read now is what was reserved.
-    let ids: Vec<u64> = r.items.iter().map(|i| i.product_id).collect();
-    let rows: Vec<(u64, String, i64, String)> = tx
-        .exec(
-            format!(
-                "SELECT id, name, price, currency FROM products WHERE id IN ({})",
-                marks("?", ids.len())
-            ),
-            ids,
-        )
-        .await?;
-    let mut shown: HashMap<u64, (String, i64, String)> = rows
-        .into_iter()
-        .map(|(id, name, price, currency)| (id, (name, price, currency)))
-        .collect();
+    if rows.len() != r.items.len() {
+        return Err(mysql_async::Error::Other(
+            "the reservation answered other items than asked".into(),
+        ));
+    }
     let mut items = Vec::with_capacity(r.items.len());
-    let mut values: Vec<Value> = Vec::with_capacity(4 * r.items.len());
-    for item in &r.items {
-        let (name, price, currency) = shown
-            .remove(&item.product_id)
-            .ok_or_else(|| mysql_async::Error::Other("reserved product vanished".into()))?;
-        values.extend([
-            r.order_id.into(),
-            item.product_id.into(),
-            item.quantity.into(),
-            price.into(),
-        ]);
+    for (item, row) in r.items.iter().zip(rows) {
+        let (product_id, name, price, currency): (u64, String, i64, String) = read_row(row)?;
+        if product_id != item.product_id {
+            return Err(mysql_async::Error::Other(
+                "the reservation answered other items than asked".into(),
+            ));
+        }
         items.push(ReservedItem {
-            product_id: item.product_id,
+            product_id,
             quantity: item.quantity,
             name,
             price,
             currency,
         });
     }
-    tx.exec_drop(
-        format!(
-            "INSERT INTO reservation_items (order_id, product_id, quantity, price) VALUES {}",
-            marks("(?, ?, ?, ?)", items.len())
-        ),
-        values,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Reserve::Done(ReservationView {
         order_id: r.order_id,
         status: "reserved".into(),
@@ -129,10 +106,16 @@ pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_asyn
     }))
 }
 
-/// `n` copies of the placeholder group `group`, comma-separated: the values themselves are
-/// always bound as parameters.
-fn marks(group: &str, n: usize) -> String {
-    vec![group; n].join(", ")
+/// The procedure's answer when an item is short: one row, one column `out_of_stock`.
+fn names_a_short_item(row: &Row) -> bool {
+    row.columns_ref()
+        .first()
+        .is_some_and(|column| column.name_str() == "out_of_stock")
+}
+
+/// A row of the procedure's answer as `T`: a misshapen row is an error, not a panic.
+fn read_row<T: FromRow>(row: Row) -> Result<T, mysql_async::Error> {
+    mysql_async::from_row_opt(row).map_err(|e| mysql_async::Error::Other(e.into()))
 }
 
 fn same_or_mismatch(existing: ReservationView, wanted: &[ItemQty]) -> Reserve {

@@ -133,6 +133,23 @@ impl TestApp {
         stock.expect("the product is in MySQL")
     }
 
+    /// Rows of `sql` read from MySQL itself, on a connection of the test's own.
+    pub async fn rows_in_mysql<T>(
+        &self,
+        sql: &str,
+        params: impl Into<mysql_async::Params> + Send,
+    ) -> Vec<T>
+    where
+        T: mysql_async::prelude::FromRow + Send + 'static,
+    {
+        let pool = mysql_async::Pool::new(self.db_url());
+        let mut conn = pool.get_conn().await.unwrap();
+        let rows = conn.exec(sql, params).await.unwrap();
+        drop(conn);
+        pool.disconnect().await.unwrap();
+        rows
+    }
+
     pub async fn stock_of(&self, id: u64) -> i64 {
         self.get_json(&format!("/api/products/{id}")).await["stock"]
             .as_i64()

@@ -7,4 +7,5 @@
 mod cache;
 mod catalog;
 mod helpers;
+mod reservation_answers;
 mod reservations;
