@@ -16,8 +16,13 @@
 # are refused.
 #
 # Privileges match scripts/lib/db.sh (the local runtime): data access plus what the
-# embedded migrations need (CREATE, ALTER, INDEX, REFERENCES), on the service's own
-# database only. No DROP, no global privilege, no GRANT OPTION.
+# embedded migrations need (CREATE, ALTER, INDEX, REFERENCES; CREATE ROUTINE, ALTER
+# ROUTINE and EXECUTE for stored procedures, which every service's user gets whether or
+# not its migrations create any), on the service's own database only. No DROP (of tables),
+# no global privilege, no GRANT OPTION.
+#
+# A volume initialised before a privilege was added here lacks it: re-run this script by
+# hand (above) before deploying a service whose migration needs it (docs/deploy.md).
 #
 # Everything is inside functions and nothing calls `exit` or changes shell options at top
 # level, because the image's entrypoint sources this file into its own shell.
@@ -71,7 +76,7 @@ mall_service_sql() {
 CREATE DATABASE IF NOT EXISTS \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}';
 ALTER USER '${user}'@'%' IDENTIFIED BY '${password}';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON \`${pattern}\`.* TO '${user}'@'%';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES, CREATE ROUTINE, ALTER ROUTINE, EXECUTE ON \`${pattern}\`.* TO '${user}'@'%';
 SQL
 }
 

@@ -41,7 +41,12 @@ grant_db_pattern() {
 # ensure_service_db <prefix> <service> <password>: the database and its least-privilege
 # user (@127.0.0.1 and @localhost), idempotently; the password is (re)set to the given one.
 # Privileges: data access plus what embedded migrations need (CREATE, ALTER, INDEX,
-# REFERENCES for foreign keys), on that database only. No DROP, no global privilege.
+# REFERENCES for foreign keys; CREATE ROUTINE for stored procedures, ALTER ROUTINE to
+# replace or drop them in a later migration, EXECUTE to call them), on that database only.
+# Every service's user gets the routine privileges, on its own database only, whether or
+# not its migrations create routines (order's do). No DROP (of tables), no global
+# privilege. EXECUTE is granted on the database, not left to automatic_sp_privileges:
+# that grants it only to the one account (user@host) that ran the migration.
 ensure_service_db() {
     local prefix="$1" svc="$2" password="$3" db user pattern host sql
     db="$(db_name "$prefix" "$svc")"
@@ -52,7 +57,8 @@ ensure_service_db() {
     for host in 127.0.0.1 localhost; do
         sql+="CREATE USER IF NOT EXISTS '${user}'@'${host}' IDENTIFIED BY '${password}';"
         sql+="ALTER USER '${user}'@'${host}' IDENTIFIED BY '${password}';"
-        sql+="GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES"
+        sql+="GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES,"
+        sql+=" CREATE ROUTINE, ALTER ROUTINE, EXECUTE"
         sql+=" ON \`${pattern}\`.* TO '${user}'@'${host}';"
     done
     mysql_admin -e "$sql" || die "could not create database ${db} and user ${user}"

@@ -10,7 +10,7 @@ pub mod domain;
 mod error;
 mod routes;
 mod saga;
-mod storage;
+pub mod storage;
 
 use std::future::Future;
 use std::sync::Arc;

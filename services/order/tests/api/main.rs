@@ -3,10 +3,12 @@
 //! database of its own). The happy paths and the concurrency cases of the saga are the
 //! end-to-end tests' (e2e/tests/api/checkout.rs); these check what a checkout and its
 //! retries answer (checkout), and restart the order service the way a crash would and
-//! watch reconciliation settle what was left (recovery).
+//! watch reconciliation settle what was left (recovery). The storage tests call the status
+//! writes (stored procedures) directly on a database of their own (storage).
 
 #![allow(clippy::unwrap_used)]
 
 mod checkout;
 mod helpers;
 mod recovery;
+mod storage;

@@ -1,26 +1,36 @@
 //! The order tables: orders (unique on user + idempotency key), their items (a snapshot of
 //! name and price at checkout) and their status history. Status changes are conditional on
 //! the current status, so concurrent settlers (a request and the reconciler) never both win.
+//! Public for the integration tests, which call it against a database of their own.
+
+mod status;
 
 use chrono::NaiveDateTime;
 use mall_common::time::{now_naive, rfc3339};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Pool, TxOpts};
+use mysql_async::Pool;
 use serde::Serialize;
 use tracing::instrument;
 
 use crate::clients::ReservedItem;
 
+pub use status::{insert, insert_at, transition, transition_at};
+
 pub const MIGRATIONS: &[mall_common::db::Migration] = &[
     mall_common::db::Migration {
         version: 1,
         name: "orders, items, status history",
-        sql: include_str!("../migrations/0001_orders.sql"),
+        sql: include_str!("../../migrations/0001_orders.sql"),
     },
     mall_common::db::Migration {
         version: 2,
         name: "trace id of the creating request",
-        sql: include_str!("../migrations/0002_order_trace_id.sql"),
+        sql: include_str!("../../migrations/0002_order_trace_id.sql"),
+    },
+    mall_common::db::Migration {
+        version: 3,
+        name: "procedures: create an order, change its status",
+        sql: include_str!("../../migrations/0003_order_procedures.sql"),
     },
 ];
 
@@ -118,40 +128,6 @@ async fn with_items<C: Queryable>(
         }
     }
     Ok(orders)
-}
-
-/// A new pending order; `Ok(None)` when (user, key) exists already.
-#[instrument(skip_all, fields(user_id))]
-pub async fn insert(
-    pool: &Pool,
-    user_id: u64,
-    key: &str,
-    hash: &str,
-    currency: &str,
-    from_cart: bool,
-) -> Result<Option<u64>, mysql_async::Error> {
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    let now = now_naive();
-    let inserted = tx
-        .exec_drop(
-            "INSERT INTO orders (user_id, idempotency_key, request_hash, status, currency, from_cart, trace_id, created_at, updated_at)
-             VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-            (user_id, key, hash, currency, from_cart, mall_common::trace::current().map(|t| t.to_string()), now, now),
-        )
-        .await;
-    match inserted {
-        Ok(()) => {}
-        Err(e) if mall_common::error::is_duplicate_key(&e) => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let id = tx.last_insert_id().unwrap_or_default();
-    tx.exec_drop(
-        "INSERT INTO order_status_history (order_id, status, at) VALUES (?, 'pending', ?)",
-        (id, now),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Some(id))
 }
 
 /// An order found by its idempotency key: what tells a retry from another request.
@@ -287,36 +263,6 @@ pub async fn owner_and_origin(
         (order_id,),
     )
     .await
-}
-
-/// `from` → `to` (with history); false when the order was not in `from`.
-#[instrument(skip_all, fields(order_id, to))]
-pub async fn transition(
-    pool: &Pool,
-    order_id: u64,
-    from: &str,
-    to: &str,
-    reason: Option<&str>,
-    payment_id: Option<u64>,
-) -> Result<bool, mysql_async::Error> {
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    let now = now_naive();
-    tx.exec_drop(
-        "UPDATE orders SET status = ?, failure_reason = COALESCE(?, failure_reason), payment_id = COALESCE(?, payment_id), updated_at = ?
-         WHERE id = ? AND status = ?",
-        (to, reason, payment_id, now, order_id, from),
-    )
-    .await?;
-    if tx.affected_rows() != 1 {
-        return Ok(false);
-    }
-    tx.exec_drop(
-        "INSERT INTO order_status_history (order_id, status, at) VALUES (?, ?, ?)",
-        (order_id, to, now),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 /// Pending orders nobody has touched for `older_than_secs`: id and the trace id of the

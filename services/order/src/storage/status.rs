@@ -1,0 +1,120 @@
+//! The two writes that change an order's status and add to its history together: creating
+//! an order (`pending`) and moving it from one status to another. Each is one stored
+//! procedure (migration 0003), so one round trip with its transaction inside MySQL, where
+//! it was four statements (START TRANSACTION, two writes, COMMIT) from here.
+
+use chrono::NaiveDateTime;
+use mall_common::time::now_naive;
+use mysql_async::prelude::Queryable;
+use mysql_async::Pool;
+use tracing::instrument;
+
+/// A new pending order; `Ok(None)` when (user, key) exists already.
+#[instrument(skip_all, fields(user_id))]
+pub async fn insert(
+    pool: &Pool,
+    user_id: u64,
+    key: &str,
+    hash: &str,
+    currency: &str,
+    from_cart: bool,
+) -> Result<Option<u64>, mysql_async::Error> {
+    insert_at(pool, user_id, key, hash, currency, from_cart, now_naive()).await
+}
+
+/// [`insert`] at a given time (`created_at`, `updated_at` and the first history row's).
+///
+/// One round trip: the procedure `order_create` (migration 0003) inserts the order and its
+/// `pending` history row in one transaction; a duplicate (user, key) reaches us as the
+/// INSERT's own duplicate-key error, after the procedure rolled back.
+pub async fn insert_at(
+    pool: &Pool,
+    user_id: u64,
+    key: &str,
+    hash: &str,
+    currency: &str,
+    from_cart: bool,
+    at: NaiveDateTime,
+) -> Result<Option<u64>, mysql_async::Error> {
+    let trace_id = mall_common::trace::current().map(|t| t.to_string());
+    let created: Result<Option<u64>, _> = call(
+        pool,
+        "CALL order_create(?, ?, ?, ?, ?, ?, ?)",
+        (user_id, key, hash, currency, from_cart, trace_id, at),
+    )
+    .await;
+    match created {
+        Ok(Some(id)) => Ok(Some(id)),
+        Ok(None) => Err(mysql_async::Error::Other(
+            "order_create answered no order id".into(),
+        )),
+        Err(e) if mall_common::error::is_duplicate_key(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `from` → `to` (with history); false when the order was not in `from`.
+#[instrument(skip_all, fields(order_id, to))]
+pub async fn transition(
+    pool: &Pool,
+    order_id: u64,
+    from: &str,
+    to: &str,
+    reason: Option<&str>,
+    payment_id: Option<u64>,
+) -> Result<bool, mysql_async::Error> {
+    transition_at(pool, order_id, from, to, reason, payment_id, now_naive()).await
+}
+
+/// [`transition`] at a given time (`updated_at` and the history row's).
+///
+/// One round trip: the procedure `order_transition` (migration 0003) makes the conditional
+/// UPDATE and, only when it changed the row, inserts the history row, in one transaction.
+/// `reason` and `payment_id` overwrite only when given (`COALESCE`).
+pub async fn transition_at(
+    pool: &Pool,
+    order_id: u64,
+    from: &str,
+    to: &str,
+    reason: Option<&str>,
+    payment_id: Option<u64>,
+    at: NaiveDateTime,
+) -> Result<bool, mysql_async::Error> {
+    let changed: Option<i64> = call(
+        pool,
+        "CALL order_transition(?, ?, ?, ?, ?, ?)",
+        (order_id, from, to, reason, payment_id, at),
+    )
+    .await?;
+    Ok(changed == Some(1))
+}
+
+/// Calls one of migration 0003's procedures and reads the one-row answer it sends after
+/// its COMMIT.
+///
+/// The procedures roll back before they re-raise an error. A statement interrupted on the
+/// server (`KILL QUERY`) may end one without running its handler: MariaDB 10.11 runs it
+/// (tried), MySQL is not documented to. Its transaction would then stay open on this
+/// connection, which goes back to the pool (mysql_async rolls back only transactions it
+/// started itself), and the next `START TRANSACTION` on it would commit the half. So after
+/// a server error other than the duplicate key (which only the handler's RESIGNAL can
+/// deliver) the connection is rolled back here: a no-op when the handler ran, and on an
+/// error path only. (Should that fail too, the connection is broken, and the server rolls
+/// back when it goes.)
+async fn call<T>(
+    pool: &Pool,
+    stmt: &str,
+    params: impl Into<mysql_async::Params> + Send,
+) -> Result<Option<T>, mysql_async::Error>
+where
+    T: mysql_async::prelude::FromRow + Send + 'static,
+{
+    let mut conn = pool.get_conn().await?;
+    let answer = conn.exec_first(stmt, params).await;
+    if let Err(e @ mysql_async::Error::Server(_)) = &answer {
+        if !mall_common::error::is_duplicate_key(e) {
+            conn.query_drop("ROLLBACK").await.ok();
+        }
+    }
+    answer
+}

@@ -1,0 +1,300 @@
+//! The two writes that change an order's status, called directly on a migrated database of
+//! the test's own: creating an order and moving it between statuses (the procedures
+//! `order_create` and `order_transition` of migration 0003) write the order row and its
+//! history together or not at all, at the time the caller passes.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use mall_common::testing::TestDb;
+use mysql_async::prelude::Queryable;
+use mysql_async::Pool;
+use order_service::storage;
+
+/// The order service's database, migrated as the service migrates it at start-up.
+struct Db {
+    pool: Pool,
+    _db: TestDb,
+}
+
+async fn db() -> Db {
+    let db = TestDb::create("order").await.unwrap();
+    let pool = mall_common::db::open(&db.url, storage::MIGRATIONS)
+        .await
+        .unwrap();
+    Db { pool, _db: db }
+}
+
+/// 2030-01-02 03:04:05 plus `micros` (DATETIME(6) keeps microseconds).
+fn at(micros: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2030, 1, 2)
+        .unwrap()
+        .and_hms_micro_opt(3, 4, 5, micros)
+        .unwrap()
+}
+
+/// status, failure_reason, payment_id, request_hash, created_at, updated_at
+type OrderRow = (
+    String,
+    Option<String>,
+    Option<u64>,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+impl Db {
+    async fn new_order(&self, user: u64, key: &str, t: NaiveDateTime) -> u64 {
+        storage::insert_at(&self.pool, user, key, &"a".repeat(64), "KRW", false, t)
+            .await
+            .unwrap()
+            .expect("a new key")
+    }
+
+    async fn order_row(&self, id: u64) -> Option<OrderRow> {
+        let mut conn = self.pool.get_conn().await.unwrap();
+        conn.exec_first(
+            "SELECT status, failure_reason, payment_id, request_hash, created_at, updated_at
+             FROM orders WHERE id = ?",
+            (id,),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn history(&self, id: u64) -> Vec<(String, NaiveDateTime)> {
+        let mut conn = self.pool.get_conn().await.unwrap();
+        conn.exec(
+            "SELECT status, at FROM order_status_history WHERE order_id = ? ORDER BY id",
+            (id,),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn count(&self, table: &str) -> u64 {
+        let mut conn = self.pool.get_conn().await.unwrap();
+        let n: Option<u64> = conn
+            .query_first(format!("SELECT COUNT(*) FROM {table}"))
+            .await
+            .unwrap();
+        n.unwrap()
+    }
+
+    async fn sql(&self, sql: &str) {
+        let mut conn = self.pool.get_conn().await.unwrap();
+        conn.query_drop(sql).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_new_order_is_pending_with_one_history_row_at_the_time_given() {
+    let db = db().await;
+
+    let id = db.new_order(1, "new-1", at(111_111)).await;
+
+    let (status, reason, payment, _, created, updated) = db.order_row(id).await.unwrap();
+    assert_eq!((status.as_str(), reason, payment), ("pending", None, None));
+    assert_eq!((created, updated), (at(111_111), at(111_111)));
+    assert_eq!(db.history(id).await, [("pending".to_owned(), at(111_111))]);
+}
+
+#[tokio::test]
+async fn a_duplicate_key_answers_none_and_writes_no_order_and_no_history() {
+    let db = db().await;
+    let id = db.new_order(2, "dup-1", at(1)).await;
+
+    let again = storage::insert_at(&db.pool, 2, "dup-1", &"b".repeat(64), "KRW", true, at(2))
+        .await
+        .unwrap();
+
+    assert_eq!(again, None);
+    assert_eq!(db.count("orders").await, 1);
+    assert_eq!(db.count("order_status_history").await, 1);
+    let (_, _, _, hash, _, updated) = db.order_row(id).await.unwrap();
+    assert_eq!(
+        (hash, updated),
+        ("a".repeat(64), at(1)),
+        "first order untouched"
+    );
+    // The same key under another user is another order.
+    assert!(
+        storage::insert_at(&db.pool, 3, "dup-1", &"a".repeat(64), "KRW", false, at(3))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_transition_from_another_status_changes_nothing_and_writes_no_history() {
+    let db = db().await;
+    let id = db.new_order(4, "wrong-1", at(10)).await;
+    let before = db.order_row(id).await;
+
+    let changed = storage::transition_at(
+        &db.pool,
+        id,
+        "paid",
+        "cancelled",
+        Some("whatever"),
+        Some(99),
+        at(20),
+    )
+    .await
+    .unwrap();
+
+    assert!(!changed);
+    assert_eq!(db.order_row(id).await, before);
+    assert_eq!(db.history(id).await, [("pending".to_owned(), at(10))]);
+    // Statuses compare exactly (ascii_bin), as the columns do.
+    assert!(
+        !storage::transition_at(&db.pool, id, "PENDING", "paid", None, None, at(21))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !storage::transition_at(&db.pool, id + 1, "pending", "paid", None, None, at(22))
+            .await
+            .unwrap(),
+        "no such order"
+    );
+    assert_eq!(db.count("order_status_history").await, 1);
+}
+
+#[tokio::test]
+async fn a_transition_writes_one_history_row_at_the_time_given() {
+    let db = db().await;
+    let id = db.new_order(5, "move-1", at(100)).await;
+
+    let changed = storage::transition_at(
+        &db.pool,
+        id,
+        "pending",
+        "failed",
+        Some("payment_declined"),
+        Some(42),
+        at(200_002),
+    )
+    .await
+    .unwrap();
+
+    assert!(changed);
+    let (status, reason, payment, _, created, updated) = db.order_row(id).await.unwrap();
+    assert_eq!(status, "failed");
+    assert_eq!(reason.as_deref(), Some("payment_declined"));
+    assert_eq!(payment, Some(42));
+    assert_eq!((created, updated), (at(100), at(200_002)));
+    assert_eq!(
+        db.history(id).await,
+        [
+            ("pending".to_owned(), at(100)),
+            ("failed".to_owned(), at(200_002))
+        ]
+    );
+    assert!(
+        !storage::transition_at(&db.pool, id, "pending", "failed", None, None, at(300))
+            .await
+            .unwrap(),
+        "a second settler loses"
+    );
+    assert_eq!(db.history(id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_transition_keeps_the_reason_and_payment_it_is_not_given() {
+    let db = db().await;
+    let id = db.new_order(6, "keep-1", at(1)).await;
+    assert!(
+        storage::transition_at(&db.pool, id, "pending", "paid", None, Some(7), at(2))
+            .await
+            .unwrap()
+    );
+    db.sql(&format!(
+        "UPDATE orders SET failure_reason = 'earlier' WHERE id = {id}"
+    ))
+    .await;
+
+    assert!(
+        storage::transition_at(&db.pool, id, "paid", "cancelled", None, None, at(3))
+            .await
+            .unwrap()
+    );
+
+    let (status, reason, payment, ..) = db.order_row(id).await.unwrap();
+    assert_eq!(status, "cancelled");
+    assert_eq!(reason.as_deref(), Some("earlier"));
+    assert_eq!(payment, Some(7));
+}
+
+#[tokio::test]
+async fn the_history_of_a_paid_order_reads_pending_then_paid() {
+    let db = db().await;
+    let id = db.new_order(7, "paid-1", at(500)).await;
+    assert!(
+        storage::transition_at(&db.pool, id, "pending", "paid", None, Some(8), at(600))
+            .await
+            .unwrap()
+    );
+
+    let order = storage::find(&db.pool, id, Some(7)).await.unwrap().unwrap();
+
+    assert_eq!(order.status, "paid");
+    assert_eq!(order.payment_id, Some(8));
+    let history: Vec<&str> = order
+        .status_history
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| c.status.as_str())
+        .collect();
+    assert_eq!(history, ["pending", "paid"]);
+    assert_eq!(
+        db.history(id).await,
+        [
+            ("pending".to_owned(), at(500)),
+            ("paid".to_owned(), at(600))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_error_after_the_order_row_rolls_the_creation_back_and_reaches_the_caller() {
+    let db = db().await;
+    // The history INSERT, the procedure's second write, now fails.
+    db.sql(
+        "ALTER TABLE order_status_history ADD CONSTRAINT no_pending CHECK (status <> 'pending')",
+    )
+    .await;
+
+    let created =
+        storage::insert_at(&db.pool, 8, "err-1", &"a".repeat(64), "KRW", false, at(1)).await;
+
+    let err = created.expect_err("the history row was refused");
+    assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
+    assert!(!mall_common::error::is_duplicate_key(&err));
+    assert_eq!(db.count("orders").await, 0, "the order row rolled back");
+    // Nothing is left open on the pooled connection for the next call to commit.
+    db.sql("ALTER TABLE order_status_history DROP CONSTRAINT no_pending")
+        .await;
+    db.new_order(8, "err-2", at(2)).await;
+    assert_eq!(db.count("orders").await, 1);
+    assert_eq!(db.count("order_status_history").await, 1);
+}
+
+#[tokio::test]
+async fn an_error_after_the_update_rolls_the_transition_back_and_reaches_the_caller() {
+    let db = db().await;
+    let id = db.new_order(9, "err-3", at(1)).await;
+    db.sql("ALTER TABLE order_status_history ADD CONSTRAINT no_paid CHECK (status <> 'paid')")
+        .await;
+
+    let moved = storage::transition_at(&db.pool, id, "pending", "paid", None, Some(5), at(2)).await;
+
+    let err = moved.expect_err("the history row was refused");
+    assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
+    let (status, _, payment, _, _, updated) = db.order_row(id).await.unwrap();
+    assert_eq!(
+        (status.as_str(), payment, updated),
+        ("pending", None, at(1))
+    );
+    assert_eq!(db.history(id).await, [("pending".to_owned(), at(1))]);
+}
