@@ -211,15 +211,8 @@ impl World {
         qty: u32,
         card: &str,
     ) -> reqwest::Response {
-        self.http
-            .post(format!("{}/api/orders", order.url))
-            .header("x-user-id", user.to_string())
-            .header("x-user-roles", "customer")
-            .header("idempotency-key", key)
-            .json(&json!({"items": [{"product_id": product, "quantity": qty}], "payment": {"card_token": card}}))
-            .send()
-            .await
-            .unwrap()
+        let body = json!({"items": [{"product_id": product, "quantity": qty}], "payment": {"card_token": card}});
+        self.post_order(order, user, key, &body).await
     }
 
     pub async fn order_status(&self, order: &Running, user: u64, id: u64) -> String {

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{charge_body, spawn_app, USER};
+use crate::helpers::{charge_body, spawn_app, TestApp, USER};
 
 #[tokio::test]
 async fn an_approved_charge_is_stored_and_answered() {
@@ -81,25 +81,7 @@ async fn concurrent_charges_for_one_order_make_one_gateway_charge() {
     let app = spawn_app().await;
     // A slow gateway keeps the first attempt in flight while the others arrive.
     app.gateway_mode("slow", 300).await;
-    let tasks: Vec<_> = (0..6)
-        .map(|_| {
-            let (http, url) = (app.http.clone(), app.url.clone());
-            tokio::spawn(async move {
-                let r = http
-                    .post(format!("{url}/internal/payments"))
-                    .json(&charge_body(5, 9900, "tok_ok"))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-                r.json::<Value>().await.unwrap()
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.unwrap());
-    }
+    let answers = charge_at_once(&app, 6, 5, 9900).await;
     let ids: std::collections::BTreeSet<String> =
         answers.iter().map(|a| a["id"].to_string()).collect();
     assert_eq!(ids.len(), 1, "one payment: {answers:?}");
@@ -188,25 +170,7 @@ async fn concurrent_charges_answer_the_payment_later_reads_show() {
     // Slow answers make the callers settle the same payment at about the same time: one
     // update wins, the others read what it wrote.
     app.gateway_mode("slow", 200).await;
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let (http, url) = (app.http.clone(), app.url.clone());
-            tokio::spawn(async move {
-                let r = http
-                    .post(format!("{url}/internal/payments"))
-                    .json(&charge_body(53, 2300, "tok_ok"))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 200);
-                r.json::<Value>().await.unwrap()
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.unwrap());
-    }
+    let answers = charge_at_once(&app, 4, 53, 2300).await;
     app.gateway_mode("normal", 0).await;
     let (_, later) = app.by_order(53).await;
     assert_eq!(later["status"], "approved");
@@ -222,4 +186,28 @@ async fn concurrent_charges_answer_the_payment_later_reads_show() {
         answers.iter().any(|a| a["status"] == "approved"),
         "{answers:?}"
     );
+}
+
+/// `n` charges of one order (`tok_ok`) sent at once; every one answers 200. The answers.
+async fn charge_at_once(app: &TestApp, n: usize, order_id: u64, amount: i64) -> Vec<Value> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (http, url) = (app.http.clone(), app.url.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{url}/internal/payments"))
+                    .json(&charge_body(order_id, amount, "tok_ok"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers
 }
