@@ -83,7 +83,7 @@ pub async fn run(
         ));
     }
     // Also sets updated_at: the order is being worked on (keeps the reconciler away).
-    let total = storage::set_items(&state.pool, order_id, &reservation.items).await?;
+    let total = storage::set_items(&state.pool, order_id, &reservation.items, &currency).await?;
     let payment = match state
         .clients
         .charge(order_id, origin.user_id, total, &currency, card_token)

@@ -204,7 +204,8 @@ pub async fn find(
     Ok(Some(o))
 }
 
-/// Records the reserved items and the total (the reservation's current catalog prices).
+/// Records the reserved items, the total (the reservation's current catalog prices) and
+/// its currency (the order row is created before the items are known, as `KRW`).
 ///
 /// Two statements without a transaction (which would cost two more round trips). Both run
 /// before the charge, and the charge is made only after both succeeded. If the process
@@ -220,6 +221,7 @@ pub async fn set_items(
     pool: &Pool,
     order_id: u64,
     items: &[ReservedItem],
+    currency: &str,
 ) -> Result<i64, mysql_async::Error> {
     let total: i64 = items.iter().map(|i| i.price * i64::from(i.quantity)).sum();
     let mut conn = pool.get_conn().await?;
@@ -244,8 +246,8 @@ pub async fn set_items(
         .await?;
     }
     conn.exec_drop(
-        "UPDATE orders SET total = ?, updated_at = ? WHERE id = ?",
-        (total, now_naive(), order_id),
+        "UPDATE orders SET total = ?, currency = ?, updated_at = ? WHERE id = ?",
+        (total, currency, now_naive(), order_id),
     )
     .await?;
     Ok(total)

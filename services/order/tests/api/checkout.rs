@@ -239,3 +239,24 @@ async fn an_order_is_shown_to_its_owner_only() {
     assert_eq!(missing, 404);
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn an_order_is_in_the_currency_of_its_products() {
+    let w = world().await;
+    let product = w.create_product_in(5, 1250, "EUR").await;
+    let order = w
+        .order_service(&w.payment.url, Duration::from_secs(60))
+        .await;
+
+    let r = w
+        .post_order(&order, 23, "eur-1", &items_body(product, 2, "tok_ok"))
+        .await;
+    assert_eq!(r.status(), 201);
+    let answered: Value = r.json().await.unwrap();
+    assert_eq!(answered["currency"], "EUR", "{answered}");
+    assert_eq!(answered["total"], 2500);
+    let id = answered["id"].as_u64().unwrap();
+    let (status, read) = w.get_order(&order, 23, id).await;
+    assert_eq!(status, 200);
+    assert_eq!(read["currency"], "EUR", "{read}");
+}

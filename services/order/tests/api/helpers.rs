@@ -179,12 +179,16 @@ impl World {
     }
 
     pub async fn create_product(&self, stock: i64, price: i64) -> u64 {
+        self.create_product_in(stock, price, "KRW").await
+    }
+
+    pub async fn create_product_in(&self, stock: i64, price: i64, currency: &str) -> u64 {
         let r = self
             .http
             .post(format!("{}/api/products", self.product.url))
             .header("x-user-id", "1")
             .header("x-user-roles", "customer,admin")
-            .json(&json!({"name": "Thing", "description": "", "price": price, "stock": stock, "category": "T"}))
+            .json(&json!({"name": "Thing", "description": "", "price": price, "stock": stock, "category": "T", "currency": currency}))
             .send()
             .await
             .unwrap();
