@@ -220,17 +220,18 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 #[instrument(skip_all, fields(order_id))]
 pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
     let mut tx = pool.start_transaction(TxOpts::default()).await?;
-    // The reservation and its items, locked (a concurrent release of the same order waits
-    // here, then finds it released): one row per item, the status on each.
-    let rows: Vec<(String, Option<u64>)> = tx
-        .exec(
-            "SELECT r.status, ri.product_id FROM reservations r
-             LEFT JOIN reservation_items ri ON ri.order_id = r.order_id
-             WHERE r.order_id = ? ORDER BY ri.product_id FOR UPDATE",
+    // Only the reservation's own row is locked; its items are read without locks. Locking
+    // the items too (FOR UPDATE over reservation_items, to save statements) took next-key
+    // locks up to the end of that index, where concurrent reservations insert their items
+    // while holding the product rows this restock needs: deadlocks under load (test
+    // `declines_of_one_hot_product_at_once_never_deadlock`).
+    let status: Option<String> = tx
+        .exec_first(
+            "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE",
             (order_id,),
         )
         .await?;
-    match rows.first().map(|(status, _)| status.as_str()) {
+    match status.as_deref() {
         None => {
             tx.commit().await?;
             return Ok(Transition::Done("none".into()));
@@ -241,16 +242,20 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
         }
         _ => {}
     }
+    let items: Vec<(u64, u32)> = tx
+        .exec(
+            "SELECT product_id, quantity FROM reservation_items WHERE order_id = ? ORDER BY product_id",
+            (order_id,),
+        )
+        .await?;
     let now = now_naive();
-    // Driven by the items' primary key (order_id, product_id), so the products are
-    // locked in id order, as a reservation locks them.
-    tx.exec_drop(
-        "UPDATE products p JOIN reservation_items ri ON ri.product_id = p.id
-         SET p.stock = p.stock + ri.quantity, p.updated_at = ?
-         WHERE ri.order_id = ?",
-        (now, order_id),
-    )
-    .await?;
+    for &(product_id, quantity) in &items {
+        tx.exec_drop(
+            "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?",
+            (quantity, now, product_id),
+        )
+        .await?;
+    }
     tx.exec_drop(
         "UPDATE reservations SET status = 'released', updated_at = ? WHERE order_id = ?",
         (now, order_id),
@@ -258,8 +263,9 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
     .await?;
     tx.commit().await?;
     Ok(Transition::Restocked(
-        rows.into_iter()
-            .filter_map(|(_, product_id)| product_id)
+        items
+            .into_iter()
+            .map(|(product_id, _)| product_id)
             .collect(),
     ))
 }

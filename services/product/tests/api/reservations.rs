@@ -355,3 +355,46 @@ async fn racing_commits_and_releases_restock_each_order_exactly_once() {
         assert_eq!(v["status"], "released");
     }
 }
+
+/// Declined checkouts (reserve, then release at once) of one hot product, many at a time:
+/// every call succeeds and the stock comes back whole. A release that locked its
+/// reservation's items (`FOR UPDATE` over reservation_items: next-key locks up to the end of
+/// the index, where the newest orders' items go) blocked the item inserts of concurrent
+/// reservations holding the product row, and deadlocked with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn declines_of_one_hot_product_at_once_never_deadlock() {
+    const SHOPPERS: u64 = 16;
+    const ROUNDS: u64 = 10;
+    let app = Arc::new(spawn_app().await);
+    let hot = app.create("Hot", 100, 1000, "X").await["id"]
+        .as_u64()
+        .unwrap();
+
+    let mut tasks = Vec::new();
+    for shopper in 0..SHOPPERS {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut failures = Vec::new();
+            for round in 0..ROUNDS {
+                let order_id = 1 + shopper * ROUNDS + round;
+                let items = json!([{"product_id": hot, "quantity": 1}]);
+                let r = app.reserve(order_id, items).await;
+                if r.status() != 200 {
+                    failures.push(format!("reserve {order_id}: {}", r.text().await.unwrap()));
+                    continue;
+                }
+                let path = format!("/internal/reservations/{order_id}/release");
+                let (status, v) = post(&app, &path).await;
+                if status != 200 {
+                    failures.push(format!("release {order_id}: {v}"));
+                }
+            }
+            failures
+        }));
+    }
+    for task in tasks {
+        let failures = task.await.unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+    assert_eq!(app.stock_in_mysql(hot).await, 1000);
+}
