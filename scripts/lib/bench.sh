@@ -95,16 +95,12 @@ bench_stack_up() {
 # directory (including the extra slots the benchmark started), drops the databases and
 # users, deletes the Redis keys; keeps the state directory only after a failure.
 bench_stack_down() {
-    local svc
     [[ -n "$BENCH_STATE" ]] || return 0
     if ((BENCH_UP)) || [[ -d "$MALL_VAR/run" ]]; then
         log "tearing the bench stack down"
         bash "$MALL_ROOT/scripts/dev" down >&2 || warn "scripts/dev down failed"
     fi
-    for svc in user product cart order payment; do
-        drop_service_db "$MALL_DB_PREFIX" "$svc" || warn "could not drop the ${svc} database"
-    done
-    redis_delete_prefix "$REDIS_PREFIX" || warn "could not delete the Redis keys under ${REDIS_PREFIX}"
+    drop_stack_data "$MALL_DB_PREFIX" "$REDIS_PREFIX"
     if ((BENCH_FAILED)); then
         log "kept the bench state (logs, rendered nginx config, raw wrk results): $BENCH_STATE"
     else

@@ -118,7 +118,7 @@ bg_stack_env() {
 }
 
 bg_cleanup() {
-    local rc=$? svc f
+    local rc=$? f
     ((rc == 0)) || BG_FAILED=1
     local pid
     for pid in "${BG_WRK_PIDS[@]}"; do
@@ -136,10 +136,7 @@ bg_cleanup() {
     if ((BG_UP)); then
         bash "$MALL_ROOT/scripts/dev" down || warn "scripts/dev down failed"
     fi
-    for svc in user product cart order payment; do
-        drop_service_db "$MALL_DB_PREFIX" "$svc" || warn "could not drop the ${svc} database"
-    done
-    redis_delete_prefix "$REDIS_PREFIX" || warn "could not delete the Redis keys under ${REDIS_PREFIX}"
+    drop_stack_data "$MALL_DB_PREFIX" "$REDIS_PREFIX"
     if ((BG_FAILED)); then
         log "kept the blue/green test's state for inspection: $BG_DIR"
     else

@@ -74,6 +74,16 @@ drop_service_db() {
         DROP USER IF EXISTS '${user}'@'localhost';"
 }
 
+# drop_stack_data <db prefix> <redis prefix>: a private stack's data gone (every service's
+# database and users, its Redis keys); warns about what could not be removed.
+drop_stack_data() {
+    local db_prefix="$1" redis_prefix="$2" svc
+    for svc in user product cart order payment; do
+        drop_service_db "$db_prefix" "$svc" || warn "could not drop the ${svc} database"
+    done
+    redis_delete_prefix "$redis_prefix" || warn "could not delete the Redis keys under ${redis_prefix}"
+}
+
 # redis_delete_prefix <prefix>: deletes every key under the prefix (test clean-up).
 redis_delete_prefix() {
     local prefix="$1"

@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
 use mall_common::cache::Redis;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
@@ -119,7 +118,7 @@ impl Carts {
         q: Quantity,
     ) -> Result<(), mysql_async::Error> {
         let mut conn = self.pool.get_conn().await?;
-        let now = Utc::now().naive_utc();
+        let now = mall_common::time::now_naive();
         conn.exec_drop(
             "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
              ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = VALUES(updated_at)",

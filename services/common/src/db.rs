@@ -131,6 +131,28 @@ async fn apply(conn: &mut mysql_async::Conn, migrations: &[Migration]) -> anyhow
     Ok(())
 }
 
+/// What a stored procedure call that holds its own transaction needs after an error, on
+/// its connection (before it goes back to the pool). The mall's procedures roll back before
+/// they re-raise an error, but a statement interrupted on the server (`KILL QUERY`) may end
+/// one without running its handler: MariaDB 10.11 runs it (tried), MySQL is not documented
+/// to. Its transaction would then stay open on a pooled connection (mysql_async rolls back
+/// only transactions it started itself), and the next `START TRANSACTION` there would
+/// commit the half. So after a server error other than a duplicate key (which only the
+/// handler's RESIGNAL can deliver) the connection is rolled back: a no-op when the handler
+/// ran, on error paths only. Should that fail too, the connection is broken, and the
+/// server rolls back when it goes.
+pub async fn after_procedure<T>(
+    conn: &mut mysql_async::Conn,
+    result: Result<T, mysql_async::Error>,
+) -> Result<T, mysql_async::Error> {
+    if let Err(e @ mysql_async::Error::Server(_)) = &result {
+        if !crate::error::is_duplicate_key(e) {
+            conn.query_drop("ROLLBACK").await.ok();
+        }
+    }
+    result
+}
+
 mod sha2_lite {
     //! A stable 64-bit FNV-1a checksum of a migration's text (not security relevant).
     pub fn checksum(text: &str) -> String {

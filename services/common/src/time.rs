@@ -1,11 +1,15 @@
 //! Timestamps: stored as UTC `DATETIME(6)` values written by the services (never the
 //! database server's time zone), shown as RFC 3339 UTC strings (API.md).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 
-/// Now, in the form stored in MySQL.
+/// Now, in the form stored in MySQL: to the microsecond, what a `DATETIME(6)` column
+/// keeps (so a value written and then answered without reading it back equals a later
+/// read).
 pub fn now_naive() -> NaiveDateTime {
-    Utc::now().naive_utc()
+    let now = Utc::now().naive_utc();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }
 
 /// `2026-11-20T23:11:00Z`.

@@ -2,7 +2,7 @@
 //! so concurrent settlers cannot overwrite one another: the first fact wins and the others
 //! read it back.
 
-use chrono::{NaiveDateTime, Timelike};
+use chrono::NaiveDateTime;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
@@ -61,14 +61,6 @@ fn from_row(r: Row) -> Result<Payment, mysql_async::Error> {
     })
 }
 
-/// `t` as a `DATETIME(6)` column gives it back: to the microsecond, which is all the driver
-/// sends (mysql_common truncates the nanoseconds). What this module writes and then returns
-/// without reading it back is exactly what a later read returns.
-fn as_stored(t: NaiveDateTime) -> NaiveDateTime {
-    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(t)
-}
-
 /// What `insert_pending` found.
 pub enum Inserted {
     New(Payment),
@@ -77,14 +69,14 @@ pub enum Inserted {
 }
 
 /// Inserts the order's payment as `pending`, or returns the one it already has. The
-/// unique key on `order_id` decides between concurrent callers.
+/// unique key on `order_id` decides between concurrent callers. A new payment is answered
+/// as written, so `now` is in the stored form ([`mall_common::time::now_naive`]).
 #[instrument(skip_all, fields(order_id = p.order_id))]
 pub async fn insert_pending(
     pool: &Pool,
     p: &NewPayment,
     now: NaiveDateTime,
 ) -> Result<Inserted, mysql_async::Error> {
-    let now = as_stored(now);
     let mut conn = pool.get_conn().await?;
     let inserted = conn
         .exec_drop(
@@ -169,8 +161,9 @@ pub async fn claim_attempt(
     Ok(conn.affected_rows() == 1)
 }
 
-/// `pending` → `status` with the gateway's charge id: the payment as settled, or `None`
-/// when it was not pending any more (settled by someone else; read what they wrote).
+/// `pending` → `status` with the gateway's charge id: the payment as settled (answered as
+/// written: `now` in the stored form, as [`insert_pending`]), or `None` when it was not
+/// pending any more (settled by someone else; read what they wrote).
 #[instrument(skip_all, fields(payment_id = p.id, status = status.as_str()))]
 pub async fn settle(
     pool: &Pool,
@@ -179,7 +172,6 @@ pub async fn settle(
     charge_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Payment>, mysql_async::Error> {
-    let now = as_stored(now);
     let mut conn = pool.get_conn().await?;
     conn.exec_drop(
         "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?

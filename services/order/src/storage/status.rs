@@ -90,17 +90,8 @@ pub async fn transition_at(
 }
 
 /// Calls one of migration 0003's procedures and reads the one-row answer it sends after
-/// its COMMIT.
-///
-/// The procedures roll back before they re-raise an error. A statement interrupted on the
-/// server (`KILL QUERY`) may end one without running its handler: MariaDB 10.11 runs it
-/// (tried), MySQL is not documented to. Its transaction would then stay open on this
-/// connection, which goes back to the pool (mysql_async rolls back only transactions it
-/// started itself), and the next `START TRANSACTION` on it would commit the half. So after
-/// a server error other than the duplicate key (which only the handler's RESIGNAL can
-/// deliver) the connection is rolled back here: a no-op when the handler ran, and on an
-/// error path only. (Should that fail too, the connection is broken, and the server rolls
-/// back when it goes.)
+/// its COMMIT (on an error, the connection is made safe for the pool:
+/// [`mall_common::db::after_procedure`]).
 async fn call<T>(
     pool: &Pool,
     stmt: &str,
@@ -111,10 +102,5 @@ where
 {
     let mut conn = pool.get_conn().await?;
     let answer = conn.exec_first(stmt, params).await;
-    if let Err(e @ mysql_async::Error::Server(_)) = &answer {
-        if !mall_common::error::is_duplicate_key(e) {
-            conn.query_drop("ROLLBACK").await.ok();
-        }
-    }
-    answer
+    mall_common::db::after_procedure(&mut conn, answer).await
 }

@@ -220,17 +220,8 @@ impl World {
     }
 
     pub async fn order_status(&self, order: &Running, user: u64, id: u64) -> String {
-        let r = self
-            .http
-            .get(format!("{}/api/orders/{id}", order.url))
-            .header("x-user-id", user.to_string())
-            .send()
-            .await
-            .unwrap();
-        r.json::<Value>().await.unwrap()["status"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let (_, order) = self.get_order(order, user, id).await;
+        order["status"].as_str().unwrap().to_owned()
     }
 
     /// `POST /api/orders` with any body (`{"payment": …}` alone orders the cart).

@@ -48,6 +48,7 @@ const RESERVE: &str = "CALL reserve_v1(?, ?, ?)";
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let called = call_reserve(&mut conn, r).await;
+    let called = mall_common::db::after_procedure(&mut conn, called).await;
     drop(conn);
     match called {
         // A reservation that exists (a replay, or a concurrent retry that got there first)
