@@ -200,14 +200,14 @@ rt_upstream_addr() {
 rt_nginx_test() {
     local script='d="$(mktemp -d /tmp/blue-green.XXXXXX)"; cp -R /etc/nginx/. "$d/";
 cat >"$d/upstreams/$1.conf"; rc=0; nginx -t -q -c "$d/nginx.conf" || rc=$?; rm -rf "$d"; exit "$rc"'
-    act_input "$(upstream_conf "$1" "$(rt_upstream_addr "$1" "$2")" "$2")" \
+    act_input "$(upstream_conf "$1" "$(rt_upstream_addr "$1" "$2")" "$2" 127.0.0.11)" \
         "${COMPOSE[@]}" exec -T nginx sh -c "$script" sh "$1"
 }
 
 # rt_nginx_install <part> <slot>: the new file, written beside the live one and renamed over it.
 rt_nginx_install() {
     local script='cat >"/etc/nginx/upstreams/.$1.conf.tmp" && mv -f "/etc/nginx/upstreams/.$1.conf.tmp" "/etc/nginx/upstreams/$1.conf"'
-    act_input "$(upstream_conf "$1" "$(rt_upstream_addr "$1" "$2")" "$2")" \
+    act_input "$(upstream_conf "$1" "$(rt_upstream_addr "$1" "$2")" "$2" 127.0.0.11)" \
         "${COMPOSE[@]}" exec -T nginx sh -c "$script" sh "$1"
 }
 

@@ -7,11 +7,10 @@
 #                     column is a *contract* step and must say so in its first lines:
 #                         -- contract: <why every running version no longer needs it>
 #                     (docs/deploy.md "Migrations").
-#   check_workflows   the GitHub workflows against the workflow schema: actionlint when
-#                     installed, else action-validator (npm @action-validator/cli,
-#                     installed into the user's cache when missing).
-
-ACTION_VALIDATOR_VERSION=0.6.0
+#   check_workflows   the GitHub workflows (.github/workflows/*.yml), offline, with the two
+#                     checkers of the test virtualenv ($MALL_VENV, installed by ensure_venv):
+#                     check-jsonschema against the workflow schema it ships, and zizmor's
+#                     security audits, where any finding above informational fails.
 
 # --- migrations -----------------------------------------------------------------------------
 
@@ -101,43 +100,58 @@ check_migrations() {
 
 # --- workflows --------------------------------------------------------------------------------
 
-# workflow_linter: prints the command that checks one workflow file, installing
-# action-validator with npm when neither linter is there; fails when npm is absent too.
+# workflow_linter <check-jsonschema|zizmor>: prints the path of that checker in the test
+# virtualenv ($MALL_VENV, where scripts/test's ensure_venv installs the pinned version);
+# fails when it is not there. Nothing is installed here, and nothing is fetched.
 workflow_linter() {
-    local dir="${XDG_CACHE_HOME:-$HOME/.cache}/mall-tools/action-validator"
-    if have actionlint; then
-        echo actionlint
-    elif have action-validator; then
-        echo action-validator
-    elif [[ -x "$dir/node_modules/.bin/action-validator" ]]; then
-        echo "$dir/node_modules/.bin/action-validator"
-    elif have npm; then
-        log "installing @action-validator/cli@${ACTION_VALIDATOR_VERSION} into $dir"
-        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
-            "@action-validator/cli@${ACTION_VALIDATOR_VERSION}" >&2 || return 1
-        echo "$dir/node_modules/.bin/action-validator"
-    else
-        return 1
-    fi
+    local tool="${MALL_VENV:-}/bin/$1"
+    [[ -n "${MALL_VENV:-}" && -x "$tool" ]] || return 1
+    echo "$tool"
 }
 
+# check_workflows: every workflow must
+#   - match the GitHub workflow schema: check-jsonschema's built-in copy of it
+#     (vendor.github-workflows), so no schema is downloaded;
+#   - pass zizmor's audits with no finding above informational: --offline (no GitHub API, so
+#     the online audits such as impostor-commit do not run), the default "regular" persona,
+#     --min-severity low, --strict-collection (a file zizmor cannot parse fails instead of
+#     being skipped), and zizmor's own exit code (non-zero on any finding left).
+# Inline `# zizmor: ignore[audit]` comments are honoured; each needs a reason next to it.
 check_workflows() {
-    local linter file rc=0
-    linter="$(workflow_linter)" || { warn "no workflow linter and npm is absent"; return 1; }
-    for file in "$MALL_ROOT"/.github/workflows/*.yml; do
-        [[ -e "$file" ]] || continue
-        if "$linter" "$file"; then
-            log "$(basename "$linter"): ${file#"$MALL_ROOT"/} is valid"
+    local schema zizmor file out rc=0
+    local -a files=() valid=()
+    if ! schema="$(workflow_linter check-jsonschema)" || ! zizmor="$(workflow_linter zizmor)"; then
+        warn "check-jsonschema or zizmor is missing from ${MALL_VENV:-the test virtualenv} (scripts/test installs both)"
+        return 1
+    fi
+    for file in "$MALL_ROOT"/.github/workflows/*.yml "$MALL_ROOT"/.github/workflows/*.yaml; do
+        [[ -e "$file" ]] && files+=("$file")
+    done
+    if ((${#files[@]} == 0)); then
+        log "workflows: none under .github/workflows"
+        return 0
+    fi
+    for file in "${files[@]}"; do
+        if out="$("$schema" --builtin-schema vendor.github-workflows "$file" 2>&1)"; then
+            log "check-jsonschema: ${file#"$MALL_ROOT"/} matches the workflow schema"
+            valid+=("$file")
         else
-            warn "$(basename "$linter") rejected ${file#"$MALL_ROOT"/}"
+            warn "check-jsonschema rejected ${file#"$MALL_ROOT"/}:"
+            printf '%s\n' "$out" >&2
             rc=1
         fi
     done
+    # Only the files that match the schema: zizmor refuses the whole run for one it cannot
+    # load, which would hide the others' findings. (No Rust backtrace on its errors.)
+    ((${#valid[@]})) || return 1
+    if out="$(RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 "$zizmor" --quiet --offline --strict-collection \
+        --persona regular --min-severity low --no-progress --color never --format plain \
+        "${valid[@]}" 2>&1)"; then
+        log "zizmor: $(printf '%s\n' "$out" | tail -n 1)"
+    else
+        warn "zizmor found problems in the workflows (docs/deploy.md \"How it is tested\"):"
+        printf '%s\n' "$out" >&2
+        rc=1
+    fi
     return "$rc"
-}
-
-# workflow_check_possible: whether check_workflows can run here at all.
-workflow_check_possible() {
-    have actionlint || have action-validator || have npm ||
-        [[ -x "${XDG_CACHE_HOME:-$HOME/.cache}/mall-tools/action-validator/node_modules/.bin/action-validator" ]]
 }

@@ -10,18 +10,20 @@ NGINX_TEMPLATE_VARS=(
     MALL_NGINX_LISTEN MALL_NGINX_INTERNAL_LISTEN MALL_WEB_ROOT MALL_LOGIN_RATE MALL_LOGIN_BURST
 )
 
-# upstream_conf <part> <address> <slot>: the text of upstreams/<part>.conf. The one format
-# scripts/blue-green rewrites: the upstream is named after the part, one server line.
+# upstream_conf <part> <address> <slot> [resolver]: the text of upstreams/<part>.conf. The
+# one format scripts/blue-green rewrites: the upstream is named after the part, one server
+# line. With a resolver (compose: Docker's, 127.0.0.11) the server's name is resolved again
+# every second, so a container recreated with a new address is reached without a reload.
 upstream_conf() {
-    local part="$1" addr="$2" slot="$3"
-    cat <<CONF
-# Live slot of ${part}: ${slot}. Written by the mall's scripts; do not edit by hand.
-upstream ${part} {
-    server ${addr};
-    keepalive 32;
-    keepalive_timeout 60s;
-}
-CONF
+    local part="$1" addr="$2" slot="$3" resolver="${4:-}" resolve=""
+    printf '# Live slot of %s: %s. Written by the mall'"'"'s scripts; do not edit by hand.\n' "$part" "$slot"
+    printf 'upstream %s {\n' "$part"
+    if [[ -n "$resolver" ]]; then
+        printf '    zone upstream_%s 64k;\n    resolver %s valid=1s ipv6=off;\n    resolver_timeout 2s;\n' \
+            "${part//-/_}" "$resolver"
+        resolve=" resolve"
+    fi
+    printf '    server %s%s;\n    keepalive 32;\n    keepalive_timeout 60s;\n}\n' "$addr" "$resolve"
 }
 
 # write_upstream <nginx dir> <part> <address> <slot>: writes upstreams/<part>.conf atomically

@@ -49,7 +49,7 @@ impl Cli {
         Ok(Config {
             base: self
                 .service
-                .base("cart", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
+                .base("cart", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
             product_url: self.product_url,
             cache_ttl_secs: self.cache_ttl_secs,
             max_lines: self.max_lines,

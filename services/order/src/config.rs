@@ -81,7 +81,7 @@ impl Cli {
         Ok(Config {
             base: self
                 .service
-                .base("order", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
+                .base("order", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
             product_url: self.product_url,
             cart_url: self.cart_url,
             payment_url: self.payment_url,

@@ -47,7 +47,7 @@ impl Cli {
         let config = Config {
             base: self
                 .service
-                .base("payment", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
+                .base("payment", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
             gateway_url: self.gateway_url,
             gateway_timeout: Duration::from_millis(self.gateway_timeout_ms),
             settle_unknown_after: Duration::from_secs(self.settle_unknown_after_secs),

@@ -45,7 +45,7 @@ impl Cli {
         Ok(Config {
             base: self
                 .service
-                .base("product", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
+                .base("product", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
             cache_ttl_secs: self.cache_ttl_secs,
             cache_enabled: self.cache_enabled,
             seed_demo: self.seed_demo,

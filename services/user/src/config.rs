@@ -149,7 +149,7 @@ impl Cli {
         Ok(Config {
             base: self
                 .service
-                .base("user", env!("CARGO_PKG_VERSION"), DEFAULT_PORT),
+                .base("user", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
             keys_dir: self.keys_dir,
             generate_key: self.generate_key,
             keys_rescan: Duration::from_secs(self.keys_rescan_secs),
