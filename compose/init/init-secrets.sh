@@ -6,13 +6,14 @@
 #                      init script creates the users with them)
 #   /secrets/<svc>/    db-password (user, product, cart, order, payment)
 #   /secrets/user/     also admin-password and jwt/ (the signing keys)
+#   /secrets/grafana/  admin-password (profile observability; Grafana runs as uid 472)
 #
 # A value given in the environment (compose/.env: MYSQL_ROOT_PASSWORD, <SVC>_DB_PASSWORD,
-# BOOTSTRAP_ADMIN_PASSWORD) is written as given; a missing one is generated once and kept
+# BOOTSTRAP_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD) is written as given; a missing one is generated once and kept
 # in its volume. Secrets are never printed, except the admin login when it is generated.
 # With MALL_ENV=production a generated secret or the card gateway simulator is announced
 # as a warning on every start. Runs as root with only CHOWN, DAC_OVERRIDE and FOWNER;
-# files end up owned by the consumer (uid 10001 for the mall's services) with mode 0400.
+# files end up owned by their consumer (uid 10001 for the mall's services), mode 0600.
 set -eu
 umask 077
 services="user product cart order payment"
@@ -66,6 +67,9 @@ if ! ls /secrets/user/jwt/*.pem >/dev/null 2>&1; then
     user-service keygen --keys-dir /secrets/user/jwt >/dev/null
     generated="$generated jwt-signing-key"
 fi
+
+put /secrets/grafana/admin-password "${GRAFANA_ADMIN_PASSWORD:-}" >/dev/null
+chown -R 472:0 /secrets/grafana && chmod -R u=rwX,go= /secrets/grafana
 
 # Ownership: the services run as 10001; the database's files are read by its entrypoint.
 for svc in $services; do

@@ -14,7 +14,7 @@
 rt_init() {
     COMPOSE_FILE_PATH="${MALL_COMPOSE_FILE:-$MALL_ROOT/compose/docker-compose.yml}"
     COMPOSE_ENV_FILE="${MALL_COMPOSE_ENV_FILE:-$MALL_ROOT/compose/.env}"
-    read -r -a COMPOSE <<<"${MALL_BG_COMPOSE:-docker compose}"
+    read -r -a COMPOSE <<<"${MALL_BG_COMPOSE:-$(compose_cmd || echo docker compose)}"
     COMPOSE+=(-f "$COMPOSE_FILE_PATH" --env-file "$COMPOSE_ENV_FILE")
     MALL_IMAGE_REPO="${MALL_IMAGE_REPO:-mall}"
     STATE_DIR="${MALL_BG_STATE_DIR:-/var/lib/mall/blue-green}"
@@ -33,8 +33,16 @@ rt_check_stack() {
     if ((DRY_RUN)); then
         return 0
     fi
-    [[ -n "$("${COMPOSE[@]}" ps -q --status running nginx 2>/dev/null)" ]] ||
+    container_running nginx ||
         die "the compose stack's nginx is not running; start the stack first (docs/deploy.md)"
+}
+
+# container_running <service>: the service's container exists and runs (docker-compose v1's
+# ps has no --status, so the engine is asked).
+container_running() {
+    local id
+    id="$("${COMPOSE[@]}" ps -q "$1" 2>/dev/null)" || return 1
+    [[ -n "$id" && "$(docker inspect -f '{{.State.Running}}' "$id" 2>/dev/null)" == true ]]
 }
 
 # slot_var <part> <slot> <IMAGE|VERSION>: the compose variable of a slot (PRODUCT_GREEN_IMAGE).
@@ -116,7 +124,7 @@ rt_slot_status() {
 
 rt_slot_running() {
     ((DRY_RUN)) && return 1
-    [[ -n "$("${COMPOSE[@]}" ps -q --status running "$1-$2" 2>/dev/null)" ]]
+    container_running "$1-$2"
 }
 
 rt_slot_logs() {
@@ -125,29 +133,17 @@ rt_slot_logs() {
 
 # --- artifacts ---------------------------------------------------------------------------------
 
-# env_file_set <file> <VAR> <value> [<VAR> <value>...]: sets (or appends) the variables in a
-# compose env file, atomically, keeping its mode.
-env_file_set() {
-    local file="$1" tmp
-    shift
-    tmp="$(mktemp "$(dirname "$file")/.env.XXXXXX")"
-    chmod "$(stat -c %a "$file")" "$tmp"
-    awk -v pairs="$(printf '%s\n' "$@")" '
-        BEGIN { n = split(pairs, kv, "\n"); for (i = 1; i < n; i += 2) want[kv[i]] = kv[i + 1] }
-        { name = $0; sub(/=.*/, "", name) }
-        (name in want) { print name "=" want[name]; done[name] = 1; next }
-        { print }
-        END { for (k in want) if (!(k in done)) print k "=" want[k] }
-    ' "$file" >"$tmp"
-    mv -f "$tmp" "$file"
-}
-
 # rt_prepare_artifact <part> <version>: ARTIFACT is the image (resolved by rt_resolve),
-# pulled now so a missing image fails before anything changes.
+# pulled now (unless the host has it already) so a missing image fails before anything
+# changes.
 rt_prepare_artifact() {
     ARTIFACT="$IMAGE"
     if ((DRY_RUN)); then
         act docker pull -q "$IMAGE"
+        return 0
+    fi
+    if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+        log "${IMAGE} is on this host already"
         return 0
     fi
     log "pulling ${IMAGE}"

@@ -40,7 +40,7 @@ bg_dry_run_check() (
     expect_in "$out" "$compose up -d --no-deps --no-build --force-recreate product-green" "the idle slot started alone" || rc=1
     expect_in "$out" "3 consecutive /ready passes of product-green" "the readiness wait" || rc=1
     expect_in "$out" "X-Served-By product-green@3f2c1e0" "the smoke test" || rc=1
-    expect_in "$out" "    server product-green:8080;" "the new upstream file" || rc=1
+    expect_in "$out" "    server product-green:8080 resolve;" "the new upstream file" || rc=1
     expect_in "$out" "$compose exec -T nginx nginx -t -q" "nginx -t" || rc=1
     expect_in "$out" "$compose exec -T nginx nginx -s reload" "the graceful reload" || rc=1
     expect_in "$out" "$compose stop -t 30 product-blue" "the old slot stopped" || rc=1
@@ -50,7 +50,7 @@ bg_dry_run_check() (
 
     out="$("${bg[@]}" deploy auth-proxy 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mall/auth-proxy:9a8b7c6 2>&1)" || rc=1
     expect_in "$out" "AUTH_PROXY_GREEN_VERSION=9a8b7c6" "the tag of a full reference as the version" || rc=1
-    expect_in "$out" "    server auth-proxy-green:8080;" "auth-proxy switched like the services" || rc=1
+    expect_in "$out" "    server auth-proxy-green:8080 resolve;" "auth-proxy switched like the services" || rc=1
 
     # A recorded state: green live, blue kept. Rollback starts blue with its image.
     mkdir -p "$dir/state/state"
@@ -60,7 +60,7 @@ bg_dry_run_check() (
         >"$dir/state/state/product.state"
     out="$("${bg[@]}" rollback product 2>&1)" || { warn "dry-run rollback failed: $out"; return 1; }
     expect_in "$out" "PRODUCT_BLUE_IMAGE=registry.example/mall/product-service:1a2b3c4 PRODUCT_BLUE_VERSION=1a2b3c4" "the previous image" || rc=1
-    expect_in "$out" "    server product-blue:8080;" "the switch back to blue" || rc=1
+    expect_in "$out" "    server product-blue:8080 resolve;" "the switch back to blue" || rc=1
     expect_in "$out" "$compose stop -t 30 product-green" "green stopped after the rollback" || rc=1
 
     # Refused: latest, an unknown part, --env with compose. Nothing written by a dry run.

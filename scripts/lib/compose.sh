@@ -5,9 +5,11 @@
 # compose/Dockerfile and compose/standins/), then runs compose/docker-compose.yml itself,
 # choosing images only through its variables.
 #
-# Variables: MALL_COMPOSE_PROJECT [mall], MALL_HTTP_PORT [8080], MALL_COMPOSE_ENV_FILE (the
-# generated env file, [$MALL_VAR/compose.env]), MALL_PROFILE [debug] (the binaries baked into
-# the images), MALL_IMAGE_TAG [dev].
+# Variables: MALL_HTTP_PORT [8080]; MALL_COMPOSE_ENV_FILE [compose/.env], the env file every
+# compose command here uses (the images chosen and the port are written into it, settings of
+# its own are kept; scripts/blue-green and scripts/trace read the same file);
+# COMPOSE_PROJECT_NAME [compose's default: the file's folder, `compose`]; MALL_PROFILE
+# [debug] (the binaries baked into the images); MALL_IMAGE_TAG [dev].
 
 MALL_IMAGE_CACHE="${MALL_CACHE}/images"
 # Raise to rebuild every cached root filesystem (e.g. after a Debian point release).
@@ -117,15 +119,15 @@ build_images() {
 # --- the stack ---------------------------------------------------------------------------
 
 compose_init() {
-    MALL_COMPOSE_PROJECT="${MALL_COMPOSE_PROJECT:-mall}"
     MALL_IMAGE_TAG="${MALL_IMAGE_TAG:-dev}"
-    MALL_COMPOSE_ENV_FILE="${MALL_COMPOSE_ENV_FILE:-$MALL_VAR/compose.env}"
+    MALL_COMPOSE_ENV_FILE="${MALL_COMPOSE_ENV_FILE:-$MALL_ROOT/compose/.env}"
     local cmd
     cmd="$(compose_cmd)" || die "no compose tool (apt-get install -y docker-compose)"
     read -r -a COMPOSE <<<"$cmd"
-    COMPOSE+=(-p "$MALL_COMPOSE_PROJECT" -f "$MALL_ROOT/compose/docker-compose.yml"
-        --env-file "$MALL_COMPOSE_ENV_FILE")
-    export MALL_COMPOSE_ENV_FILE MALL_BG_COMPOSE="$cmd -p $MALL_COMPOSE_PROJECT"
+    COMPOSE+=(-f "$MALL_ROOT/compose/docker-compose.yml")
+    [[ -f "$MALL_COMPOSE_ENV_FILE" ]] && COMPOSE+=(--env-file "$MALL_COMPOSE_ENV_FILE")
+    # The same file for scripts/trace (COMPOSE_ENV_FILE) and scripts/blue-green.
+    export MALL_COMPOSE_ENV_FILE COMPOSE_ENV_FILE="$MALL_COMPOSE_ENV_FILE" MALL_BG_COMPOSE="$cmd"
 }
 
 # write_compose_env: the compose file's variables for this host (images, port, rates), in
@@ -146,6 +148,7 @@ write_compose_env() {
         done
     done
     env_file_set "$file" "${pairs[@]}"
+    compose_init
 }
 
 # env_file_set <file> <VAR> <value> [<VAR> <value>...]: sets (or appends) the variables in a
@@ -184,7 +187,7 @@ compose_all_healthy() {
 compose_up() {
     build_images
     write_compose_env
-    log "starting the compose stack ${MALL_COMPOSE_PROJECT} (${COMPOSE[*]} up -d)"
+    log "starting the compose stack (${COMPOSE[*]} up -d)"
     "${COMPOSE[@]}" up -d --no-build --remove-orphans >&2 || {
         "${COMPOSE[@]}" logs --no-color --tail 30 >&2 || true
         die "compose up failed (above: the last log lines)"
@@ -207,6 +210,6 @@ compose_admin_password() {
 
 # compose_down [--volumes]: stops and removes the stack's containers (and its volumes).
 compose_down() {
-    log "stopping the compose stack ${MALL_COMPOSE_PROJECT}"
+    log "stopping the compose stack (${COMPOSE[*]} down $*)"
     "${COMPOSE[@]}" down --remove-orphans "$@" >&2
 }

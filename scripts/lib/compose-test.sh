@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# scripts/test's compose stage (sourced by scripts/test, after common.sh, host.sh and
+# compose.sh): the black-box suite against the mall in containers on this Docker host.
+#
+#   run_compose_e2e  `scripts/dev up --runtime compose` (the README's command) as a private
+#                    compose project on a free port, with an env file of its own; the
+#                    whole e2e suite through its nginx; scripts/trace on a request from
+#                    `docker compose logs`; always `down --volumes` afterwards.
+#
+# The suite reads logs as files (MALL_LOG_DIR): `docker logs -f` of every container is
+# written where scripts/dev would put them. The key-rotation test runs keygen in a one-off
+# container on the user service's secret volume (docs/deploy.md "Rotating the signing
+# key"), and the checkout tests ask the gateway simulator at its address on the project's
+# own network.
+#
+# run_compose_e2e runs in a subshell, so nothing of its environment reaches other steps.
+
+CE_DIR=""
+CE_UP=0
+CE_FAILED=0
+CE_FOLLOWERS=()
+
+ce_cleanup() {
+    local rc=$? pid
+    ((rc == 0)) || CE_FAILED=1
+    for pid in "${CE_FOLLOWERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [[ -n "$CE_DIR" ]] || return 0
+    if ((CE_FAILED && CE_UP)); then
+        "${COMPOSE[@]}" ps >&2 || true
+        "${COMPOSE[@]}" logs --no-color --tail 25 >&2 || true
+    fi
+    if ((CE_UP)); then
+        "${COMPOSE[@]}" down --volumes --remove-orphans >/dev/null 2>&1 || warn "compose down failed"
+    fi
+    if ((CE_FAILED)); then
+        log "kept the compose test's state for inspection: $CE_DIR"
+    else
+        rm -rf "$CE_DIR"
+    fi
+}
+
+# ce_free_port: a free loopback port for nginx, below the ephemeral range.
+ce_free_port() {
+    local base
+    base="$(free_port_base)" || die "no free port found"
+    echo $((base + 50))
+}
+
+# ce_container <service>: the container id of a compose service.
+ce_container() {
+    "${COMPOSE[@]}" ps -q "$1" 2>/dev/null
+}
+
+# ce_follow_logs: every container's log into MALL_LOG_DIR, as the local runtime lays it out
+# (<part>-<slot>.log; nginx's access log is its stdout, its error log its stderr).
+ce_follow_logs() {
+    local svc id
+    mkdir -p "$MALL_LOG_DIR/nginx"
+    for svc in $("${COMPOSE[@]}" ps --services 2>/dev/null); do
+        id="$(ce_container "$svc")"
+        [[ -n "$id" ]] || continue
+        case "$svc" in
+            nginx) docker logs -f "$id" >"$MALL_LOG_DIR/nginx/access.log" 2>"$MALL_LOG_DIR/nginx/error.log" & ;;
+            init | mysql | redis) docker logs -f "$id" >"$MALL_LOG_DIR/${svc}.txt" 2>&1 & ;;
+            *) docker logs -f "$id" >"$MALL_LOG_DIR/${svc}.log" 2>&1 & ;;
+        esac
+        CE_FOLLOWERS+=($!)
+    done
+}
+
+# ce_e2e_env: what the e2e suite needs, pointed at the containers.
+ce_e2e_env() {
+    local volume gateway_ip
+    MALL_URL="http://127.0.0.1:${MALL_HTTP_PORT}"
+    MALL_ADMIN_EMAIL="${MALL_ADMIN_EMAIL:-admin@mall.local}"
+    MALL_ADMIN_PASSWORD="$(compose_admin_password)" || return 1
+    volume="$(docker volume ls -q --filter "label=com.docker.compose.project=${COMPOSE_PROJECT_NAME}" \
+        --filter label=com.docker.compose.volume=secrets-user)"
+    [[ -n "$volume" ]] || { warn "no secrets-user volume in project ${COMPOSE_PROJECT_NAME}"; return 1; }
+    mkdir -p "$MALL_VAR/keys"
+    ln -sfn "$(docker volume inspect -f '{{.Mountpoint}}' "$volume")/jwt" "$MALL_VAR/keys/user"
+    MALL_USER_SERVICE_BIN="$MALL_VAR/user-service-keygen"
+    cat >"$MALL_USER_SERVICE_BIN" <<EOF
+#!/bin/sh
+# keygen for the compose test stack: in a one-off container of the user image, on the user
+# service's secret volume, as the services' user (the path the test passes is this host's).
+exec docker run --rm --network none -u 10001:10001 -v ${volume}:/run/mall \
+    mall/user-service:${MALL_IMAGE_TAG} keygen --keys-dir /run/mall/jwt
+EOF
+    chmod +x "$MALL_USER_SERVICE_BIN"
+    gateway_ip="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
+        "$(ce_container gateway-sim)")"
+    [[ -n "$gateway_ip" ]] || { warn "the gateway simulator has no address"; return 1; }
+    MALL_GATEWAY_URL="http://${gateway_ip}:8080"
+    export MALL_URL MALL_ADMIN_EMAIL MALL_ADMIN_PASSWORD MALL_LOG_DIR MALL_VAR \
+        MALL_USER_SERVICE_BIN MALL_GATEWAY_URL
+}
+
+# ce_traced <id>: scripts/trace finds the id in the compose logs.
+ce_traced() {
+    bash "$MALL_ROOT/scripts/trace" "$1" --compose >/dev/null 2>&1
+}
+
+# ce_trace_one: a request through the compose stack, then scripts/trace on its id from
+# `docker compose logs` must show nginx, auth-proxy and the cart service.
+ce_trace_one() {
+    local id out
+    id="$(random_hex 16)"
+    curl -sS -o /dev/null -m 10 -H "X-Trace-Id: ${id}" "${MALL_URL}/api/cart" || return 1
+    wait_for 10 "the trace's lines in the compose logs" ce_traced "$id" || true
+    out="$(bash "$MALL_ROOT/scripts/trace" "$id" --compose --wide)" || { warn "scripts/trace ${id} --compose failed"; return 1; }
+    grep -q "answer: 401 after" <<<"$out" || { warn "scripts/trace shows no 401 answer:"$'\n'"$out"; return 1; }
+    grep -Eq '^.. [0-9:.]+ +[0-9.]+ +auth-proxy ' <<<"$out" || { warn "scripts/trace shows no auth-proxy line:"$'\n'"$out"; return 1; }
+    log "scripts/trace --compose: ${out%%$'\n'*}"
+}
+
+run_compose_e2e() (
+    trap ce_cleanup EXIT
+    trap 'CE_FAILED=1; exit 130' INT TERM
+    CE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mall-compose-e2e.XXXXXX")"
+    MALL_VAR="$CE_DIR/var"
+    MALL_HTTP_PORT="$(ce_free_port)"
+    COMPOSE_PROJECT_NAME="mall-e2e-$(random_hex 3)"
+    MALL_COMPOSE_ENV_FILE="$CE_DIR/compose.env"
+    MALL_LOGIN_RATE="${MALL_E2E_LOGIN_RATE:-100r/s}"
+    MALL_LOGIN_BURST=200
+    export MALL_VAR MALL_HTTP_PORT COMPOSE_PROJECT_NAME MALL_COMPOSE_ENV_FILE MALL_LOGIN_RATE MALL_LOGIN_BURST
+    log "compose e2e stack: project ${COMPOSE_PROJECT_NAME}, http://127.0.0.1:${MALL_HTTP_PORT}, state ${CE_DIR}"
+    CE_UP=1
+    bash "$MALL_ROOT/scripts/dev" up --runtime compose || return 1
+    load_config
+    compose_init
+    MALL_LOG_DIR="$MALL_VAR/log"
+    ce_follow_logs
+    ce_e2e_env || return 1
+    run_cargo test -p e2e --locked || return 1
+    ce_trace_one
+)
