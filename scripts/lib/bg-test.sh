@@ -6,8 +6,8 @@
 #                     state, its own database and Redis prefixes, always torn down) under
 #                     steady wrk load through nginx while scripts/blue-green deploys
 #                     product v2, rolls it back, fails to deploy a version that never gets
-#                     ready, deploys auth-proxy, and deploys cart while a second deploy is
-#                     refused by the lock. Passes only with no failed request out of at
+#                     ready, deploys auth-proxy, deploys cart while a second deploy is
+#                     refused by the lock, and deploys user. Passes only with no failed request out of at
 #                     least BG_MIN_REQUESTS and the right X-Served-By before and after
 #                     each step. Accounting: scripts/lib/bluegreen-load.lua. A second,
 #                     smaller keep-alive load is measured too: it must see no non-2xx and
@@ -30,6 +30,7 @@ bg_dry_run_check() (
     dir="$(mktemp -d "${TMPDIR:-/tmp}/mall-bg-dry.XXXXXX")"
     trap 'rm -rf "$dir"' EXIT
     cp "$MALL_ROOT/compose/.env.example" "$dir/env"
+    # shellcheck disable=SC2030  # this subshell's own state directory, on purpose
     export MALL_BG_STATE_DIR="$dir/state" MALL_COMPOSE_ENV_FILE="$dir/env" MALL_BG_COMPOSE="docker compose"
     local bg=(bash "$MALL_ROOT/scripts/blue-green" --runtime compose --dry-run)
     local compose="docker compose -f $MALL_ROOT/compose/docker-compose.yml --env-file $dir/env"
@@ -127,7 +128,7 @@ bg_cleanup() {
     done
     [[ -n "$BG_DIR" ]] || return 0
     if ((BG_FAILED)) && [[ -d "$MALL_VAR/log" ]]; then
-        for f in "$MALL_VAR"/log/*.log "$MALL_VAR/log/nginx/error.log" "$MALL_VAR/blue-green/audit.log"; do
+        for f in "$MALL_VAR"/log/*.log "$MALL_VAR/log/nginx/error.log" "$(bg_state_dir)/audit.log"; do
             [[ -s "$f" ]] || continue
             printf '\n----- last lines of %s -----\n' "${f#"$BG_DIR"/}" >&2
             tail -n 25 "$f" >&2
@@ -186,6 +187,48 @@ bg() {
     bash "$MALL_ROOT/scripts/blue-green" "$@"
 }
 
+# --- runtime hooks: the local runtime's; scripts/lib/bg-compose-test.sh redefines them ---
+
+# bg_slot_stopped <part> <slot>: the slot runs no process (and its port is free).
+bg_slot_stopped() {
+    local slot_offset=0
+    [[ "$2" == green ]] && slot_offset=100
+    [[ ! -e "$MALL_VAR/run/$1-$2.pid" ]] || return 1
+    [[ "$1" != product ]] || ! port_in_use "$((MALL_PORT_BASE + 2 + slot_offset))"
+}
+
+# bg_release_kept <part> <version>: what a rollback to that version needs is still there.
+bg_release_kept() {
+    [[ -x "$MALL_VAR/releases/$1/$2/$(binary_of "$1")" ]]
+}
+
+# bg_deploy_never_ready: deploys a product version whose database is unreachable.
+bg_deploy_never_ready() {
+    bg deploy product never-ready --ready-timeout 8 --env "DATABASE_URL=mysql://nobody:nothing@127.0.0.1:1/none"
+}
+
+# bg_slot_probe <part>: X-Served-By of nginx's /_slot/<part> probe on its internal listener.
+bg_slot_probe() {
+    served_by "$INTERNAL/_slot/$1"
+}
+
+bg_state_dir() {
+    # shellcheck disable=SC2031  # the dry run's subshell sets its own; this reads the caller's
+    printf '%s' "${MALL_BG_STATE_DIR:-$MALL_VAR/blue-green}"
+}
+
+# expect_probe <what> <pattern> <part>: three probes in a row match the glob.
+expect_probe() {
+    local got i
+    for i in 1 2 3; do
+        got="$(bg_slot_probe "$3")"
+        # shellcheck disable=SC2053  # $2 is a glob on purpose
+        [[ "$got" == $2 ]] || { warn "${1}: X-Served-By is '${got}', expected ${2}"; return 1; }
+        : "$i"
+    done
+    log "${1}: ${got}"
+}
+
 # The steps, each checked before and after through nginx.
 bg_steps() {
     local auth=(-H "Authorization: Bearer $TOKEN") products="$URL/api/products?size=1" out rc
@@ -193,32 +236,30 @@ bg_steps() {
     expect_served "before deploy: product" "product-blue@$P0" "$products" || return 1
     bg deploy product v2 || { warn "deploy product v2 failed"; return 1; }
     expect_served "after deploy: product" "product-green@v2" "$products" || return 1
-    [[ ! -e "$MALL_VAR/run/product-blue.pid" && -x "$MALL_VAR/releases/product/$P0/product-service" ]] ||
-        { warn "product-blue should be stopped, its binary kept"; return 1; }
+    if ! bg_slot_stopped product blue || ! bg_release_kept product "$P0"; then
+        warn "product-blue should be stopped, its release kept"
+        return 1
+    fi
     # 2. rollback product
     bg rollback product || { warn "rollback product failed"; return 1; }
     expect_served "after rollback: product" "product-blue@$P0" "$products" || return 1
-    [[ ! -e "$MALL_VAR/run/product-green.pid" ]] || { warn "product-green should be stopped"; return 1; }
+    bg_slot_stopped product green || { warn "product-green should be stopped"; return 1; }
     # 3. a version that never gets ready (its database is unreachable): refused, nothing changes
-    if bg deploy product never-ready --ready-timeout 8 \
-        --env "DATABASE_URL=mysql://nobody:nothing@127.0.0.1:1/none"; then
+    if bg_deploy_never_ready; then
         warn "the deploy of a version that never gets ready succeeded"
         return 1
     fi
     expect_served "after the failed deploy: product" "product-blue@$P0" "$products" || return 1
-    if [[ -e "$MALL_VAR/run/product-green.pid" ]] || port_in_use "$((MALL_PORT_BASE + 102))"; then
-        warn "the failed slot product-green is still running"
-        return 1
-    fi
+    bg_slot_stopped product green || { warn "the failed slot product-green is still running"; return 1; }
     # 4. auth-proxy, switched the same way (its answers only show on nginx's /_slot probe)
-    expect_served "before deploy: auth-proxy" "auth-proxy-blue@$A0" "$INTERNAL/_slot/auth-proxy" || return 1
+    expect_probe "before deploy: auth-proxy" "auth-proxy-blue@$A0" auth-proxy || return 1
     bg deploy auth-proxy v2 || { warn "deploy auth-proxy v2 failed"; return 1; }
-    expect_served "after deploy: auth-proxy" "auth-proxy-green@v2" "$INTERNAL/_slot/auth-proxy" || return 1
+    expect_probe "after deploy: auth-proxy" "auth-proxy-green@v2" auth-proxy || return 1
     expect_served "authenticated route after the auth-proxy switch" "cart-blue@*" "$URL/api/cart" "${auth[@]}" || return 1
     # 5. the lock: a second deploy while one runs is refused, naming the holder
     bg deploy cart v2 >"$BG_DIR/cart-deploy.log" 2>&1 &
     local first=$!
-    wait_for 20 "the first deploy to hold the lock" grep -qs "deploy cart v2" "$MALL_VAR/blue-green/lock.holder" ||
+    wait_for 20 "the first deploy to hold the lock" grep -qs "deploy cart v2" "$(bg_state_dir)/lock.holder" ||
         { wait "$first" || true; return 1; }
     rc=0
     out="$(bg deploy cart v3 2>&1)" || rc=$?
@@ -230,6 +271,10 @@ bg_steps() {
     log "concurrent deploy refused: ${out##*error: }"
     wait "$first" || { cat "$BG_DIR/cart-deploy.log" >&2; warn "deploy cart v2 failed"; return 1; }
     expect_served "after deploy: cart" "cart-green@v2" "$URL/api/cart" "${auth[@]}" || return 1
+    # 6. the user service (it issues the tokens the load's profile requests carry)
+    expect_served "before deploy: user" "user-blue@*" "$URL/api/users/me" "${auth[@]}" || return 1
+    bg deploy user v2 || { warn "deploy user v2 failed"; return 1; }
+    expect_served "after deploy: user" "user-green@v2" "$URL/api/users/me" "${auth[@]}" || return 1
 }
 
 # load_summary <json>: one line about a load run.
@@ -267,7 +312,7 @@ bg_check_results() {
         "connection got no answer (reset; clients retry these); wrk's $(jq .wrk.errors.read "$keep") read" \
         "errors are those closes (docs/deploy.md \"What zero downtime covers\")"
 
-    for want in "product-blue@$P0" product-green@v2 cart-blue@ cart-green@v2 user-blue@; do
+    for want in "product-blue@$P0" product-green@v2 cart-blue@ cart-green@v2 user-blue@ user-green@v2; do
         grep -q "\"${want}" <<<"$served" || { warn "no load answer came from ${want}"; ok=0; }
     done
     ((ok)) && log "zero downtime: ${sent} requests on new connections, 0 failed; every answer 2xx"
@@ -277,12 +322,13 @@ bg_check_results() {
 bg_check_audit() {
     local got want
     got="$(jq -r 'select(.outcome != "started") | [.action, .part, .to_version, .outcome, (.stage // "-")] | join(" ")' \
-        "$MALL_VAR/blue-green/audit.log")"
+        "$(bg_state_dir)/audit.log")"
     want="deploy product v2 ok -
 rollback product $P0 ok -
 deploy product never-ready failed ready
 deploy auth-proxy v2 ok -
-deploy cart v2 ok -"
+deploy cart v2 ok -
+deploy user v2 ok -"
     [[ "$got" == "$want" ]] || { warn "the audit log says:"$'\n'"${got}"$'\n'"expected:"$'\n'"${want}"; return 1; }
     log "audit log: every action with its outcome (the refused deploy took no lock and wrote nothing)"
     bg status >&2
@@ -297,9 +343,14 @@ bg_start_load() {
     BG_WRK_PIDS+=($!)
 }
 
+# bg_admin_password: the stack's admin password.
+bg_admin_password() {
+    tr -d '\n' <"$MALL_VAR/secrets/admin-password"
+}
+
 bg_zero_downtime() {
     local admin_password t0
-    admin_password="$(tr -d '\n' <"$MALL_VAR/secrets/admin-password")"
+    admin_password="$(bg_admin_password)"
     TOKEN="$(curl -sS -m 10 -X POST -H 'Content-Type: application/json' \
         -d "{\"email\":\"${MALL_ADMIN_EMAIL:-admin@mall.local}\",\"password\":\"${admin_password}\"}" \
         "$URL/api/users/login" | jq -r .access_token)"
@@ -307,7 +358,7 @@ bg_zero_downtime() {
     PRODUCT_ID="$(curl -sS -m 10 "$URL/api/products?size=1" | jq -r '.items[0].id')"
     P0="$(served_by "$URL/api/products?size=1")"
     P0="${P0#product-blue@}"
-    A0="$(served_by "$INTERNAL/_slot/auth-proxy")"
+    A0="$(bg_slot_probe auth-proxy)"
     A0="${A0#auth-proxy-blue@}"
 
     t0=$SECONDS
