@@ -271,9 +271,10 @@ bg_steps() {
     log "concurrent deploy refused: ${out##*error: }"
     wait "$first" || { cat "$BG_DIR/cart-deploy.log" >&2; warn "deploy cart v2 failed"; return 1; }
     expect_served "after deploy: cart" "cart-green@v2" "$URL/api/cart" "${auth[@]}" || return 1
-    # 6. the user service (it issues the tokens the load's profile requests carry)
+    # 6. the user service (it issues the tokens the load's profile requests carry),
     expect_served "before deploy: user" "user-blue@*" "$URL/api/users/me" "${auth[@]}" || return 1
-    bg deploy user v2 || { warn "deploy user v2 failed"; return 1; }
+    # Through `ship`, the pipeline's host-side command (.github/workflows/deploy.yml).
+    bg ship v2 user || { warn "ship v2 user failed"; return 1; }
     expect_served "after deploy: user" "user-green@v2" "$URL/api/users/me" "${auth[@]}" || return 1
 }
 

@@ -135,8 +135,12 @@ async fn delete_item_answers_the_cart_without_it() {
     let (_user, tokens) = mall.customer().await;
     let (_admin, fork) = product(&mall, "Cart Fork", 300).await;
     let (_admin, knife) = product(&mall, "Cart Knife", 900).await;
-    mall.put_cart_item(&tokens.access, id_of(&fork), 2).await;
-    mall.put_cart_item(&tokens.access, id_of(&knife), 1).await;
+    mall.put_cart_item(&tokens.access, id_of(&fork), 2)
+        .await
+        .expect_status(StatusCode::OK);
+    mall.put_cart_item(&tokens.access, id_of(&knife), 1)
+        .await
+        .expect_status(StatusCode::OK);
 
     let reply = send(
         mall.delete(&format!("/api/cart/items/{}", id_of(&fork)))
@@ -227,7 +231,9 @@ async fn deleted_product_leaves_the_cart_without_an_error() {
     let (_user, tokens) = mall.customer().await;
     let (admin, gone) = product(&mall, "Cart Gone", 500).await;
     let (_admin, kept) = product(&mall, "Cart Kept", 800).await;
-    mall.put_cart_item(&tokens.access, id_of(&gone), 2).await;
+    mall.put_cart_item(&tokens.access, id_of(&gone), 2)
+        .await
+        .expect_status(StatusCode::OK);
     mall.put_cart_item(&tokens.access, id_of(&kept), 1)
         .await
         .expect_status(StatusCode::OK);
@@ -255,12 +261,20 @@ async fn two_users_carts_are_separate() {
     let (_admin, hat) = product(&mall, "Cart Hat", 1500).await;
     let (_admin, scarf) = product(&mall, "Cart Scarf", 2500).await;
 
-    mall.put_cart_item(&ann.access, id_of(&hat), 1).await;
-    mall.put_cart_item(&bob.access, id_of(&scarf), 2).await;
+    mall.put_cart_item(&ann.access, id_of(&hat), 1)
+
+        .await
+
+        .expect_status(StatusCode::OK);
+    mall.put_cart_item(&bob.access, id_of(&scarf), 2)
+        .await
+        .expect_status(StatusCode::OK);
     send(mall.delete("/api/cart").bearer_auth(&bob.access))
         .await
         .expect_status(StatusCode::NO_CONTENT);
-    mall.put_cart_item(&bob.access, id_of(&scarf), 1).await;
+    mall.put_cart_item(&bob.access, id_of(&scarf), 1)
+        .await
+        .expect_status(StatusCode::OK);
 
     let ann_cart = mall.cart(&ann.access).await;
     let bob_cart = mall.cart(&bob.access).await;

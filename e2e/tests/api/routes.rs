@@ -3,9 +3,9 @@
 //! never refused by the auth layer, `customer` refuses only the anonymous caller (401), and
 //! `admin` refuses the anonymous caller (401) and the customer (403).
 //!
-//! "Passes auth" means: not 401/403, and either a success or the API's standard error body.
-//! Orders and payments are proxied by nginx even before those services run (then nginx
-//! answers 502 `bad_gateway`), so their rows hold today and once they land.
+//! "Passes auth" means: not 401/403, not a server error (5xx: a route that is admitted and
+//! then breaks is a failure here too, whatever its body), and either a success or the API's
+//! standard error body.
 
 use std::fmt;
 
@@ -140,14 +140,17 @@ async fn call(mall: &Mall, callers: &Callers, row: &Row, caller: Caller) -> Repl
     send(request).await
 }
 
-/// `Ok` when the auth layer let the request through: not 401/403, and a success or the
-/// standard error body.
+/// `Ok` when the auth layer let the request through and the route answered: not 401/403,
+/// not a 5xx, and a success or the standard error body.
 fn passed(reply: &Reply) -> Result<(), String> {
     if matches!(
         reply.status,
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
     ) {
         return Err("refused, but this caller may use the route".to_owned());
+    }
+    if reply.status.is_server_error() {
+        return Err("admitted, then a server error".to_owned());
     }
     if reply.status.is_success() {
         return Ok(());

@@ -29,7 +29,7 @@ async fn lines_carry_current_name_price_and_totals() {
 async fn an_admin_price_change_shows_in_the_cart_at_once() {
     let app = spawn_app().await;
     let id = app.create_product("Kettle", 30000).await;
-    app.put(id, 2).await;
+    app.put_ok(id, 2).await;
     assert_eq!(app.cart().await["total"], 60000);
     app.set_price(id, "Steel Kettle", 25000).await;
     let cart = app.cart().await;
@@ -43,11 +43,12 @@ async fn a_deleted_product_drops_out_without_error() {
     let app = spawn_app().await;
     let a = app.create_product("A", 100).await;
     let b = app.create_product("B", 200).await;
-    app.put(a, 1).await;
-    app.put(b, 1).await;
+    app.put_ok(a, 1).await;
+    assert_eq!(app.put_ok(b, 1).await["total"], 300, "both lines are in the cart");
     app.delete_product(a).await;
     let cart = app.cart().await;
     assert_eq!(cart["items"].as_array().unwrap().len(), 1);
+    assert_eq!(cart["items"][0]["product_id"], b);
     assert_eq!(cart["total"], 200);
 }
 
@@ -123,8 +124,8 @@ async fn remove_and_clear() {
     let app = spawn_app().await;
     let a = app.create_product("A", 100).await;
     let b = app.create_product("B", 200).await;
-    app.put(a, 1).await;
-    app.put(b, 1).await;
+    app.put_ok(a, 1).await;
+    app.put_ok(b, 1).await;
     let r = app
         .as_shopper(reqwest::Method::DELETE, &format!("/api/cart/items/{a}"))
         .send()
@@ -146,7 +147,11 @@ async fn remove_and_clear() {
 async fn carts_are_private_and_need_a_user() {
     let app = spawn_app().await;
     let id = app.create_product("A", 100).await;
-    app.put(id, 1).await;
+    assert_eq!(
+        app.put_ok(id, 1).await["items"].as_array().unwrap().len(),
+        1,
+        "the owner's cart has the line"
+    );
     let other = app
         .http
         .get(format!("{}/api/cart", app.cart))
@@ -154,6 +159,7 @@ async fn carts_are_private_and_need_a_user() {
         .send()
         .await
         .unwrap();
+    assert_eq!(other.status(), 200);
     assert_eq!(other.json::<Value>().await.unwrap()["items"], json!([]));
     let anonymous = app
         .http
@@ -168,7 +174,7 @@ async fn carts_are_private_and_need_a_user() {
 async fn internal_read_and_clear_for_checkout() {
     let app = spawn_app().await;
     let id = app.create_product("A", 100).await;
-    app.put(id, 3).await;
+    app.put_ok(id, 3).await;
     let r = app
         .http
         .get(format!("{}/internal/carts/{}", app.cart, app.user_id))
@@ -190,7 +196,7 @@ async fn internal_read_and_clear_for_checkout() {
 async fn catalog_down_is_503_not_wrong_prices() {
     let mut app = spawn_app().await;
     let id = app.create_product("A", 100).await;
-    app.put(id, 1).await;
+    app.put_ok(id, 1).await;
     app.stop_product_service();
     let mut status = 0;
     for _ in 0..50 {
@@ -216,7 +222,7 @@ async fn without_redis_the_cart_still_answers_from_mysql_and_never_serves_a_stal
     let port = redis.port;
     let app = spawn_with_redis(&redis.url()).await;
     let a = app.create_product("A", 100).await;
-    app.put(a, 1).await;
+    app.put_ok(a, 1).await;
     assert_eq!(app.cart().await["total"], 100); // cached now
     drop(redis);
     assert_eq!(app.put(a, 2).await.status(), 200);

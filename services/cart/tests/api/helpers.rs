@@ -123,6 +123,16 @@ impl TestApp {
         .unwrap()
     }
 
+    /// [`put`](Self::put) for a test's setup: panics unless the line was set (200), and
+    /// answers the cart.
+    pub async fn put_ok(&self, product_id: u64, quantity: i64) -> Value {
+        let r = self.put(product_id, quantity).await;
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 200, "setting {quantity} x product {product_id}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
     fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.product))

@@ -67,7 +67,7 @@ async fn the_same_key_returns_the_same_charge_and_never_a_second() {
 #[tokio::test]
 async fn a_reused_key_with_another_amount_or_card_is_a_conflict() {
     let sim = spawn_sim(SHORT).await;
-    sim.charge("pay-3", 500, "tok_ok").await;
+    assert_eq!(sim.charge("pay-3", 500, "tok_ok").await.0, 200);
     for (amount, token) in [(501, "tok_ok"), (500, "tok_declined")] {
         let (status, body) = sim.charge("pay-3", amount, token).await;
         assert_eq!(status, 409);
@@ -79,8 +79,8 @@ async fn a_reused_key_with_another_amount_or_card_is_a_conflict() {
 #[tokio::test]
 async fn charges_are_listed_by_key_or_reference() {
     let sim = spawn_sim(SHORT).await;
-    sim.charge("pay-4", 10, "tok_ok").await;
-    sim.charge("pay-5", 10, "tok_declined").await;
+    assert_eq!(sim.charge("pay-4", 10, "tok_ok").await.0, 200);
+    assert_eq!(sim.charge("pay-5", 10, "tok_declined").await.0, 200);
     let found = sim.by_key("pay-4").await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["status"], "approved");

@@ -65,7 +65,7 @@ async fn a_second_call_for_the_same_order_returns_the_stored_payment() {
 #[tokio::test]
 async fn another_amount_for_the_same_order_is_a_conflict() {
     let app = spawn_app().await;
-    app.charge(4, 700, "tok_ok").await;
+    assert_eq!(app.charge(4, 700, "tok_ok").await.1["status"], "approved");
     let (status, body) = app.charge(4, 701, "tok_ok").await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "conflict");

@@ -1,3 +1,5 @@
+use serde_json::json;
+
 use crate::helpers::{charge_body, logs, spawn_app};
 
 #[tokio::test]
@@ -16,14 +18,23 @@ async fn card_tokens_never_reach_a_log_line_while_trace_ids_reach_the_gateway() 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    // A conflicting retry and a validation failure carry the token too.
-    app.charge(40, 101, secret_b).await;
-    app.post(
-        "/internal/payments",
-        &serde_json::json!({"order_id": 41, "user_id": 1, "amount": 0, "currency": "KRW", "card_token": secret_b}),
-    )
-    .await;
-    app.charge(42, 100, "tok_ok").await;
+    // A conflicting retry and a validation failure carry the token too: each must take
+    // its path (else a token logged there would go unnoticed).
+    let (status, body) = app.charge(40, 101, secret_b).await;
+    assert_eq!((status, &body["error"]["code"]), (409, &json!("conflict")), "{body}");
+    let (status, body) = app
+        .post(
+            "/internal/payments",
+            &json!({"order_id": 41, "user_id": 1, "amount": 0, "currency": "KRW", "card_token": secret_b}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (422, &json!("validation_failed")),
+        "{body}"
+    );
+    let (status, body) = app.charge(42, 100, "tok_ok").await;
+    assert_eq!((status, &body["status"]), (200, &json!("approved")), "{body}");
 
     let text = logs().text();
     assert!(!text.is_empty(), "nothing was captured");
