@@ -133,6 +133,8 @@ run_compose_e2e() (
     MALL_LOG_DIR="$MALL_VAR/log"
     ce_follow_logs
     ce_e2e_env || return 1
-    run_cargo test -p e2e --locked || return 1
+    # forwarded:: is the local stack's only: Docker's port proxy shows every connection from
+    # the host with one address, so no test connection can come from a trusted proxy.
+    run_cargo test -p e2e --locked -- --skip forwarded:: || return 1
     ce_trace_one
 )

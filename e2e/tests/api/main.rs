@@ -14,6 +14,7 @@ mod checkout;
 mod crash;
 mod edge;
 mod errors;
+mod forwarded;
 mod logs;
 mod paths;
 mod rotation;
