@@ -85,22 +85,19 @@ header_of() {
     tr -d '\r' | awk -F': *' -v h="$1" 'tolower($1) == h { print $2; exit }' || true
 }
 
-# rt_live_slot <part>: the slot named in nginx's upstream file inside the nginx container.
+# rt_live_slot <part>: the slot nginx sends the part's requests to: green while its marker
+# exists in the nginx container's upstream volume (upstreams/select.inc), else blue.
 rt_live_slot() {
-    local part="$1" addr
+    local part="$1" out
     if ((DRY_RUN)); then
         # Nothing is asked of Docker in a dry run: the recorded state, or compose's default.
         printf '%s' "${ST[live]:-blue}"
         return 0
     fi
-    addr="$(in_container nginx cat "/etc/nginx/upstreams/${part}.conf" |
-        sed -n 's/^[[:space:]]*server[[:space:]]\{1,\}\([^[:space:];]*\).*/\1/p' | head -n 1)" ||
-        die "could not read /etc/nginx/upstreams/${part}.conf in the nginx container"
-    case "$addr" in
-        "${part}-blue:${SLOT_PORT}") echo blue ;;
-        "${part}-green:${SLOT_PORT}") echo green ;;
-        *) die "nginx's upstream file for ${part} points at ${addr:-nothing}, which is neither slot" ;;
-    esac
+    out="$(in_container nginx sh -c 'test -f /etc/nginx/upstreams/select.inc || exit 2
+        if test -e "/etc/nginx/upstreams/$1.green"; then echo green; else echo blue; fi' sh "$part")" ||
+        die "could not read the slot markers in the nginx container (is it the current compose file's?)"
+    printf '%s' "$out"
 }
 
 rt_served_by_nginx() {
@@ -187,46 +184,20 @@ rt_stop_slot() {
 
 # --- nginx ---------------------------------------------------------------------------------------
 
-rt_upstream_addr() {
-    printf '%s-%s:%s' "$1" "$2" "$SLOT_PORT"
-}
-
-# rt_nginx_test <part> <slot>: nginx -t inside the nginx container on a copy of its config
-# with the candidate upstream file; the live files are untouched.
+# rt_nginx_test <part> <slot>: nginx's config has the slot's upstream (the repository's
+# upstream files define both slots; a switch changes no config).
 rt_nginx_test() {
-    local script='d="$(mktemp -d /tmp/blue-green.XXXXXX)"; cp -R /etc/nginx/. "$d/";
-cat >"$d/upstreams/$1.conf"; rc=0; nginx -t -q -c "$d/nginx.conf" || rc=$?; rm -rf "$d"; exit "$rc"'
-    act_input "$(upstream_conf "$1" "$(rt_upstream_addr "$1" "$2")" "$2" 127.0.0.11)" \
-        "${COMPOSE[@]}" exec -T nginx sh -c "$script" sh "$1"
+    act "${COMPOSE[@]}" exec -T nginx grep -q "^upstream ${1//-/_}_${2} {" "/etc/nginx/upstreams/$1.conf" </dev/null
 }
 
-# rt_nginx_install <part> <slot>: the new file, written beside the live one and renamed over it.
+# rt_nginx_install <part> <slot>: the switch itself: the part's marker in nginx's volume
+# created (green; through a temp file and a rename) or removed (blue).
 rt_nginx_install() {
-    local script='cat >"/etc/nginx/upstreams/.$1.conf.tmp" && mv -f "/etc/nginx/upstreams/.$1.conf.tmp" "/etc/nginx/upstreams/$1.conf"'
-    act_input "$(upstream_conf "$1" "$(rt_upstream_addr "$1" "$2")" "$2" 127.0.0.11)" \
-        "${COMPOSE[@]}" exec -T nginx sh -c "$script" sh "$1"
-}
-
-rt_nginx_reload() {
-    act "${COMPOSE[@]}" exec -T nginx nginx -t -q </dev/null || return 1
-    act "${COMPOSE[@]}" exec -T nginx nginx -s reload </dev/null
-}
-
-# rt_nginx_workers: nginx's worker pids inside its container (the image has no ps).
-rt_nginx_workers() {
-    ((DRY_RUN)) && return 0
-    in_container nginx sh -c 'for d in /proc/[0-9]*; do
-        case "$(tr "\0" " " <"$d/cmdline" 2>/dev/null)" in
-            "nginx: worker process"* | "nginx: cache"*) echo "${d#/proc/}" ;;
-        esac
-    done' || true
-}
-
-rt_pids_alive() {
-    (($#)) || return 0
-    in_container nginx sh -c 'for p in "$@"; do [ -d "/proc/$p" ] && echo "$p"; done; true' sh "$@" || true
-}
-
-rt_worker_shutdown_timeout() {
-    worker_shutdown_timeout_of "$MALL_ROOT/nginx/nginx.conf.template"
+    local script
+    if [[ "$2" == green ]]; then
+        script='echo "live slot of $1: green" >"/etc/nginx/upstreams/.$1.green.tmp" && mv -f "/etc/nginx/upstreams/.$1.green.tmp" "/etc/nginx/upstreams/$1.green"'
+    else
+        script='rm -f "/etc/nginx/upstreams/$1.green"'
+    fi
+    act "${COMPOSE[@]}" exec -T nginx sh -c "$script" sh "$1" </dev/null
 }

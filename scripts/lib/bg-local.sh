@@ -33,16 +33,12 @@ slot_url() {
     printf 'http://127.0.0.1:%s' "$(port_of "$1" "$2")"
 }
 
-# rt_live_slot <part>: the slot nginx's upstream file names (the truth about what is live).
+# rt_live_slot <part>: the slot nginx sends the part's requests to: green while its marker
+# exists (upstreams/select.inc), else blue.
 rt_live_slot() {
-    local file="$NGINX_DIR/upstreams/$1.conf" addr
-    [[ -f "$file" ]] || die "no upstream file $file; is the local stack set up (scripts/dev up)?"
-    addr="$(upstream_addr_in "$file")"
-    case "$addr" in
-        "127.0.0.1:$(port_of "$1" blue)") echo blue ;;
-        "127.0.0.1:$(port_of "$1" green)") echo green ;;
-        *) die "$file points at ${addr:-nothing}, which is neither slot of $1" ;;
-    esac
+    [[ -f "$NGINX_DIR/upstreams/select.inc" ]] ||
+        die "no $NGINX_DIR/upstreams/select.inc; is the local stack set up (scripts/dev up)?"
+    if [[ -e "$NGINX_DIR/upstreams/$1.green" ]]; then echo green; else echo blue; fi
 }
 
 # served_by_header <url>: the X-Served-By of the answer (empty when nothing answers).
@@ -172,43 +168,13 @@ rt_stop_slot() {
 
 # --- nginx ---------------------------------------------------------------------------------------
 
-# rt_upstream_addr <part> <slot>: the server address the upstream file names for a slot.
-rt_upstream_addr() {
-    printf '127.0.0.1:%s' "$(port_of "$1" "$2")"
-}
-
-# rt_nginx_test <part> <slot>: nginx -t with the candidate upstream file, live files untouched.
+# rt_nginx_test <part> <slot>: nginx's config has the slot's upstream (it has both since
+# scripts/dev up; a switch changes no config, so there is nothing else to test).
 rt_nginx_test() {
-    act nginx_test_candidate "$NGINX_DIR" "$1" "$(rt_upstream_addr "$1" "$2")" "$2" \
-        2>>"$LOG_DIR/nginx/error.log"
+    act grep -q "^upstream ${1//-/_}_${2} {" "$NGINX_DIR/upstreams/$1.conf"
 }
 
-# rt_nginx_install <part> <slot>: the new upstream file, renamed into place.
+# rt_nginx_install <part> <slot>: the switch itself: the part's marker set for the slot.
 rt_nginx_install() {
-    act write_upstream "$NGINX_DIR" "$1" "$(rt_upstream_addr "$1" "$2")" "$2"
-}
-
-# rt_nginx_reload: nginx -t of the installed config, then a graceful reload (new workers
-# take new connections; old ones finish what they have and exit).
-rt_nginx_reload() {
-    act nginx_cmd "$NGINX_DIR" -t -q 2>>"$LOG_DIR/nginx/error.log" || return 1
-    act nginx_cmd "$NGINX_DIR" -s reload 2>>"$LOG_DIR/nginx/error.log"
-}
-
-# rt_nginx_workers: the current worker pids (the ones a reload retires).
-rt_nginx_workers() {
-    nginx_children "$NGINX_MASTER"
-}
-
-# rt_pids_alive <pid...>: prints those still alive.
-rt_pids_alive() {
-    local pid
-    for pid in "$@"; do
-        pid_alive "$pid" && echo "$pid"
-    done
-    return 0
-}
-
-rt_worker_shutdown_timeout() {
-    worker_shutdown_timeout_of "$NGINX_DIR/nginx.conf"
+    act set_marker "$NGINX_DIR/upstreams" "$1" "$2"
 }

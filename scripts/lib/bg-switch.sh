@@ -2,7 +2,8 @@
 # scripts/blue-green's switch, the same for every runtime (sourced by scripts/blue-green,
 # after bluegreen.sh and the runtime adapter, bg-local.sh or bg-compose.sh, whose rt_*
 # functions it calls): observe what runs, start the idle slot, wait until it is ready,
-# smoke-test it, switch nginx, confirm, drain, stop the old slot; and, when anything fails,
+# smoke-test it, switch nginx (a marker file, no reload), confirm, stop the old slot (which
+# finishes its in-flight requests before it exits); and, when anything fails,
 # put things back (on_exit). docs/deploy.md "How a deploy runs" has the stages.
 # shellcheck disable=SC2034  # variables here are used by the script that sources this file
 
@@ -150,40 +151,13 @@ nginx_serves() {
     log "nginx serves ${part} from ${want}"
 }
 
-# switch_nginx <part> <slot>: the upstream file (already checked with rt_nginx_test)
-# renamed into place, nginx -t, graceful reload. OLD_WORKERS are the workers the reload
-# retires (drain waits for them).
+# switch_nginx <part> <slot>: nginx sends the part's next requests to the slot: one marker
+# file (upstreams/select.inc decides per request). No config change and no reload, so no
+# connection of any client or service is closed by a switch; requests already on their way
+# to the old slot finish there (it is stopped only after the confirmation, gracefully).
 switch_nginx() {
-    local part="$1" slot="$2"
-    OLD_WORKERS=()
-    if ((DRY_RUN == 0)); then
-        mapfile -t OLD_WORKERS < <(rt_nginx_workers)
-    fi
-    rt_nginx_install "$part" "$slot" || return 1
-    rt_nginx_reload || return 1
-    ((DRY_RUN)) || log "nginx reloaded with ${part} -> ${slot}"
-}
-
-# drain: waits until the workers retired by the last reload have exited (they finish their
-# in-flight requests; nginx ends them after worker_shutdown_timeout at the latest).
-drain() {
-    local bound deadline
-    local -a alive=()
-    bound=$(($(rt_worker_shutdown_timeout) + 5))
-    if ((DRY_RUN)); then
-        printf '  (drain: wait until the old nginx workers have exited, at most %ds)\n' "$bound"
-        return 0
-    fi
-    ((${#OLD_WORKERS[@]})) || return 0
-    deadline=$((SECONDS + bound))
-    while mapfile -t alive < <(rt_pids_alive "${OLD_WORKERS[@]}") && ((${#alive[@]})); do
-        if ((SECONDS >= deadline)); then
-            warn "old nginx workers ${alive[*]} still run after ${bound}s"
-            return 1
-        fi
-        sleep 0.2
-    done
-    log "the old nginx workers have exited (in-flight requests finished)"
+    rt_nginx_install "$1" "$2" || return 1
+    ((DRY_RUN)) || log "nginx sends ${1} to ${2} (marker switched; no reload)"
 }
 
 # switch_to <part> <slot> <version> <artifact> [VAR=value...]: the common path of deploy
@@ -233,8 +207,6 @@ switch_to() {
     ((DRY_RUN)) || state_save "$part"
     COMMITTED=1
 
-    STAGE=drain
-    drain || warn "stopping ${part}-${FROM} anyway: nginx has ended the old workers' connections by now"
     STAGE=stop_old
     rt_stop_slot "$part" "$FROM" || warn "could not stop ${part}-${FROM}; stop it by hand"
     audit_flow ok
@@ -289,7 +261,7 @@ on_exit() {
                 warn "switching ${PART} back to ${FROM}"
                 if rt_nginx_test "$PART" "$FROM" && switch_nginx "$PART" "$FROM" &&
                     nginx_serves "$PART" "$(served_as "$PART" "$FROM" "$FROM_VERSION")"; then
-                    drain || true
+                    :
                 else
                     outcome=switch_back_failed
                     warn "could not confirm the switch back to ${PART}-${FROM}: see docs/deploy.md (a deploy failed halfway)"

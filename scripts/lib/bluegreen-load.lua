@@ -14,11 +14,12 @@
 -- after its current request, so the run ends with nothing in flight before wrk is
 -- interrupted.
 --
--- Keep-alive and nginx reloads: a retiring nginx worker closes its idle keep-alive
--- connections at once. wrk 4.1 counts each such close as a socket "read" error although
--- no request was on it; and a request the client writes at that very moment is reset
--- (long-standing nginx behaviour; HTTP clients retry idempotent requests on it, RFC 9112
--- section 9.3.1). That is why the strict count uses `close`.
+-- Both modes are held to the same rule (scripts/lib/bg-test.sh): a blue/green switch
+-- changes one marker file nginx reads per request and reloads nothing, so no connection is
+-- closed under a client; every reset, close or timeout counts as a failure. (With the
+-- reload-based switch of before, a retiring nginx worker closed idle keep-alive
+-- connections, which wrk counted as read errors and which reset a request written at that
+-- instant: docs/deploy.md "What zero downtime covers".)
 
 local token = os.getenv("BG_TOKEN") or ""
 local product_id = os.getenv("BG_PRODUCT_ID") or "1"

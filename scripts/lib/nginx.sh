@@ -27,15 +27,56 @@ upstream_conf() {
     printf '    server %s%s;\n    keepalive 32;\n    keepalive_timeout 60s;\n}\n' "$addr" "$resolve"
 }
 
-# write_upstream <nginx dir> <part> <address> <slot>: writes upstreams/<part>.conf atomically
-# (a temp file in the same directory, then rename).
-write_upstream() {
-    local dir="$1/upstreams" part="$2" tmp
-    mkdir -p "$dir"
-    tmp="$(mktemp "$dir/.${part}.XXXXXX")"
-    upstream_conf "$part" "$3" "$4" >"$tmp"
+# --- the slots (docs/runtime.md "Upstream files and slot markers") ---------------------------
+#
+# Every part has one upstream per slot (<part>_blue, <part>_green), written once when the
+# stack is set up and never changed by a switch. Which slot gets a request is decided per
+# request by upstreams/select.inc: $<part>_up is <part>_green while the marker file
+# <part>.green exists in the markers directory, else <part>_blue. A blue/green switch
+# creates or removes one marker: no config change, no reload, so no keep-alive connection
+# of any client is closed by it.
+
+# slot_upstreams_conf <part> <blue address> <green address> [resolver]: upstreams/<part>.conf.
+slot_upstreams_conf() {
+    local part="$1" name="${1//-/_}" resolver="${4:-}" slot addr
+    printf '# The slots of %s. Written by the mall'"'"'s scripts; the live one is chosen per request\n' "$part"
+    printf '# (upstreams/select.inc, marker %s.green). Do not edit by hand.\n' "$part"
+    for slot in blue green; do
+        if [[ "$slot" == blue ]]; then addr="$2"; else addr="$3"; fi
+        upstream_conf "${name}_${slot}" "$addr" "$slot" "$resolver" | sed 1d
+    done
+}
+
+# select_conf <markers dir>: upstreams/select.inc (included by each server of nginx.conf).
+select_conf() {
+    local part name
+    printf '# Per request, the live slot of every part: its .green marker in %s, else blue.\n' "$1"
+    printf '# Written by the mall'"'"'s scripts; do not edit by hand.\n'
+    for part in "${UPSTREAM_PARTS[@]}"; do
+        name="${part//-/_}"
+        printf 'set $%s_up %s_blue;\nif (-f %s/%s.green) {\n    set $%s_up %s_green;\n}\n' \
+            "$name" "$name" "$1" "$part" "$name" "$name"
+    done
+}
+
+# write_atomic <file>: stdin into the file, through a temp file in its directory and a rename.
+write_atomic() {
+    local file="$1" tmp
+    mkdir -p "$(dirname "$file")"
+    tmp="$(mktemp "$(dirname "$file")/.$(basename "$file").XXXXXX")"
+    cat >"$tmp"
     chmod 644 "$tmp"
-    mv -f "$tmp" "$dir/${part}.conf"
+    mv -f "$tmp" "$file"
+}
+
+# set_marker <markers dir> <part> <slot>: makes <slot> the part's live slot (green: the
+# marker exists; blue: it does not). Each is one atomic file system operation.
+set_marker() {
+    if [[ "$3" == green ]]; then
+        printf 'live slot of %s: green\n' "$2" | write_atomic "$1/$2.green"
+    else
+        rm -f "$1/$2.green"
+    fi
 }
 
 # render_nginx_conf <nginx dir>: nginx.conf from the template, plus a copy of the snippets.
@@ -62,27 +103,6 @@ nginx_cmd() {
 
 # --- blue/green switching (scripts/blue-green, local runtime) -------------------------------
 
-# upstream_addr_in <file>: the address of the (single) server line of an upstream file.
-upstream_addr_in() {
-    sed -n 's/^[[:space:]]*server[[:space:]]\{1,\}\([^[:space:];]*\).*/\1/p' "$1" | head -n 1
-}
-
-# nginx_test_candidate <nginx dir> <part> <address> <slot>: `nginx -t` of the running config
-# with upstreams/<part>.conf replaced, on a throw-away copy of the config tree, so the live
-# files are touched only once the candidate is known to load.
-nginx_test_candidate() {
-    local dir="$1" part="$2" addr="$3" slot="$4" cand entry rc=0
-    cand="$(mktemp -d "$dir/.candidate.XXXXXX")"
-    for entry in nginx.conf snippets upstreams extra; do
-        [[ -e "$dir/$entry" ]] && cp -R "$dir/$entry" "$cand/"
-    done
-    mkdir -p "$cand/upstreams"
-    upstream_conf "$part" "$addr" "$slot" >"$cand/upstreams/${part}.conf"
-    TZ=UTC nginx -t -q -p "$dir/" -c "$cand/nginx.conf" || rc=$?
-    rm -rf "$cand"
-    return "$rc"
-}
-
 # nginx_children <master pid>: the pids of the master's worker (and helper) processes.
 nginx_children() {
     ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true
@@ -103,12 +123,4 @@ load_proc_args() {
             printf '%s=%s\n' "${inst%-blue}" "$(cat "$file")"
         fi
     done
-}
-
-# worker_shutdown_timeout_of <nginx.conf>: the seconds old workers may take after a reload
-# (the config's worker_shutdown_timeout, "30s" style; 30 when it sets none).
-worker_shutdown_timeout_of() {
-    local value
-    value="$(sed -n 's/^[[:space:]]*worker_shutdown_timeout[[:space:]]\{1,\}\([0-9]\{1,\}\)s\{0,1\};.*/\1/p' "$1" | head -n 1)"
-    echo "${value:-30}"
 }
