@@ -4,7 +4,9 @@
 # (bg-test.sh), through `scripts/blue-green --runtime compose` against a private compose
 # project started with `scripts/dev up --runtime compose`. The versions deployed are images
 # built here: v2 and v3 are the current build under another tag, never-ready is the
-# product image pointed at a database port nothing listens on.
+# product image pointed at a database port nothing listens on. Then, under a new load, an
+# edge deploy (scripts/blue-green edge): a new storefront page goes live with no failed
+# request.
 #
 # run_bluegreen_compose runs in a subshell; the hooks below replace bg-test.sh's local ones
 # only there.
@@ -71,6 +73,50 @@ bgc_hooks() {
     }
 }
 
+page_marked() {
+    curl -sS -m 5 "$URL/" | grep -q 'edge v2'
+}
+
+# bgc_edge_step: mall/edge:v2 (this tree's nginx/ and web/, the page marked) shipped with
+# `scripts/blue-green edge v2` under load on new connections: the page changes, every
+# request is answered 2xx with no socket error.
+bgc_edge_step() {
+    local tree out sent answered bad errors pid base
+    tree="$BG_DIR/edge-v2"
+    mkdir -p "$tree"
+    cp -R "$MALL_ROOT/nginx" "$MALL_ROOT/web" "$tree/"
+    printf '<!-- edge v2 -->\n' >>"$tree/web/index.html"
+    NGINX_IMAGE="$(sed -n 's/^NGINX_IMAGE=//p' "$MALL_COMPOSE_ENV_FILE")"
+    export NGINX_IMAGE
+    build_edge_image "$tree" v2
+    BGC_IMAGES+=(mall/edge:v2)
+    page_marked && { warn "the page is marked before the edge deploy"; return 1; }
+    rm -f "$BG_DIR/load.stop" "$BG_DIR/load-close.json"
+    BG_WRK_PIDS=()
+    base="$(load_lines close)"
+    bg_start_load close 4 || return 1
+    wait_for 30 "the load to reach nginx" at_least_lines $((base + 200)) close || return 1
+    bg edge v2 || { warn "scripts/blue-green edge v2 failed"; return 1; }
+    wait_for 10 "the new page" page_marked || return 1
+    base="$(load_lines close)"
+    wait_for 30 "load on the new release" at_least_lines $((base + 200)) close || return 1
+    touch "$BG_DIR/load.stop"
+    wait_for 15 "the load's last requests to finish" lines_settled || true
+    for pid in "${BG_WRK_PIDS[@]}"; do
+        kill -INT "$pid"
+        wait "$pid" || { warn "wrk failed: $(cat "$BG_DIR/wrk-close.txt")"; return 1; }
+    done
+    BG_WRK_PIDS=()
+    out="$BG_DIR/load-close.json"
+    [[ -s "$out" ]] || { warn "wrk wrote no results: $(cat "$BG_DIR/wrk-close.txt")"; return 1; }
+    log "load during the edge deploy: $(load_summary "$out")"
+    sent="$(jq .sent "$out")" answered="$(jq .answered "$out")" bad="$(jq .non_2xx "$out")"
+    errors="$(jq '.wrk.errors | .connect + .read + .write + .timeout' "$out")"
+    ((sent > 0 && sent == answered && bad == 0 && errors == 0)) ||
+        { warn "the edge deploy failed requests: sent ${sent}, answered ${answered}, non-2xx ${bad}, socket errors ${errors}"; return 1; }
+    log "edge v2 is live: the new page is served; ${sent} requests during the deploy, 0 failed"
+}
+
 run_bluegreen_compose() (
     trap bgc_cleanup EXIT
     trap 'BG_FAILED=1; exit 130' INT TERM
@@ -96,5 +142,6 @@ run_bluegreen_compose() (
     ce_follow_logs
     bgc_images || return 1
     bgc_hooks
-    bg_zero_downtime
+    bg_zero_downtime || return 1
+    bgc_edge_step
 )

@@ -201,3 +201,50 @@ rt_nginx_install() {
     fi
     act "${COMPOSE[@]}" exec -T nginx sh -c "$script" sh "$1" </dev/null
 }
+
+# --- the edge (scripts/blue-green edge) ----------------------------------------------------------
+
+# rt_resolve_edge <image-or-version>: IMAGE and VERSION of an edge image.
+rt_resolve_edge() {
+    if [[ "$1" == *[/:@]* ]]; then
+        rt_resolve edge "$1"
+    else
+        VERSION="$1"
+        IMAGE="${MALL_IMAGE_REPO}/edge:$1"
+    fi
+}
+
+# rt_edge_version: the release nginx runs from (the `current` link's target).
+rt_edge_version() {
+    ((DRY_RUN)) && { printf 'unknown'; return 0; }
+    in_container nginx readlink /etc/nginx/live/current 2>/dev/null | sed 's|^releases/||' || true
+}
+
+# rt_edge_install <image>: the image's release rendered, checked (nginx -t) and made
+# current, in a one-off container of that image with the nginx service's environment and
+# volumes (no ports, no dependencies).
+rt_edge_install() {
+    act env "EDGE_IMAGE=$1" "${COMPOSE[@]}" run --rm --no-deps -T nginx install </dev/null
+}
+
+# rt_edge_reload <previous version>: the running nginx checks the new release and reloads;
+# when it rejects it, `current` goes back to the previous release.
+rt_edge_reload() {
+    local conf=/etc/nginx/live/current/nginx.conf
+    if ! act "${COMPOSE[@]}" exec -T nginx nginx -t -q -c "$conf" </dev/null; then
+        [[ -n "$1" ]] && act "${COMPOSE[@]}" exec -T nginx sh -c \
+            'ln -sfn "releases/$1" /etc/nginx/live/.current.back && mv -T /etc/nginx/live/.current.back /etc/nginx/live/current' \
+            sh "$1" </dev/null
+        return 1
+    fi
+    act "${COMPOSE[@]}" exec -T nginx nginx -s reload -c "$conf" </dev/null
+}
+
+# rt_edge_record <image> <version>: later `compose up`s keep this edge.
+rt_edge_record() {
+    if ((DRY_RUN)); then
+        printf '+ (in %s) EDGE_IMAGE=%s EDGE_VERSION=%s\n' "$COMPOSE_ENV_FILE" "$1" "$2"
+    else
+        env_file_set "$COMPOSE_ENV_FILE" EDGE_IMAGE "$1" EDGE_VERSION "$2"
+    fi
+}

@@ -87,6 +87,8 @@ build_service_image() {
     mkdir -p "$ctx/prebuilt"
     strip -o "$ctx/prebuilt/$bin" "$src"
     ln -s "$bin" "$ctx/prebuilt/mall-service"
+    mkdir -p "$ctx/auth-proxy"
+    cp "$MALL_ROOT/auth-proxy/policy.toml" "$ctx/auth-proxy/"
     docker build -q -f "$MALL_ROOT/compose/Dockerfile" --target runtime-prebuilt \
         --build-arg "RUNTIME_IMAGE=${base}" --build-arg "BIN=${bin}" --build-arg "VERSION=${tag}" \
         -t "mall/${bin}:${tag}" "$ctx" >/dev/null 2>"$ctx/build.log" || {
@@ -114,6 +116,27 @@ build_images() {
     for bin in "${MALL_BINARIES[@]}"; do
         build_service_image "$bin" "$MALL_IMAGE_TAG" "$BASE_IMAGE"
     done
+    build_edge_image "$MALL_ROOT" "$MALL_IMAGE_TAG"
+}
+
+# build_edge_image <tree> <tag>: mall/edge:<tag> (compose/edge/Dockerfile) on NGINX_IMAGE,
+# with that tree's nginx/ and web/ (a context of just those: the legacy builder knows no
+# Dockerfile-specific ignore file).
+build_edge_image() {
+    local tree="$1" tag="$2" ctx
+    ctx="$(mktemp -d "${TMPDIR:-/tmp}/mall-edge.XXXXXX")"
+    mkdir -p "$ctx/compose/edge"
+    cp "$MALL_ROOT/compose/edge/mall-edge" "$ctx/compose/edge/"
+    cp -R "$tree/nginx" "$ctx/nginx"
+    cp -R "$tree/web" "$ctx/web"
+    rm -rf "$ctx/web/tests"
+    docker build -q -f "$MALL_ROOT/compose/edge/Dockerfile" --build-arg "NGINX_IMAGE=${NGINX_IMAGE}" \
+        --build-arg "VERSION=${tag}" -t "mall/edge:${tag}" "$ctx" >/dev/null 2>"$ctx/build.log" || {
+        cat "$ctx/build.log" >&2
+        rm -rf "$ctx"
+        die "building mall/edge:${tag} failed"
+    }
+    rm -rf "$ctx"
 }
 
 # --- the stack ---------------------------------------------------------------------------
@@ -140,6 +163,8 @@ write_compose_env() {
         MYSQL_IMAGE "$MYSQL_IMAGE" REDIS_IMAGE "$REDIS_IMAGE"
         INIT_IMAGE "mall/user-service:${MALL_IMAGE_TAG}" GATEWAY_SIM_IMAGE "mall/gateway-sim:${MALL_IMAGE_TAG}"
         MALL_LOGIN_RATE "${MALL_LOGIN_RATE:-10r/s}" MALL_LOGIN_BURST "${MALL_LOGIN_BURST:-20}")
+    # What scripts/blue-green deployed since (slot images, the edge) is kept.
+    grep -q '^EDGE_IMAGE=' "$file" || pairs+=(EDGE_IMAGE "mall/edge:${MALL_IMAGE_TAG}" EDGE_VERSION "$MALL_IMAGE_TAG")
     for part in auth-proxy user product cart order payment; do
         for slot in BLUE GREEN; do
             var="${part//-/_}"
