@@ -14,25 +14,10 @@
 
 # bench_ensure_tools: installs what is missing (one apt-get call), like scripts/test does.
 bench_ensure_tools() {
-    local -a missing=()
-    local pair cmd pkg
-    for pair in wrk:wrk jq:jq curl:curl nginx:nginx envsubst:gettext-base setsid:util-linux \
-        timeout:coreutils column:bsdextrautils pgrep:procps mysql:mariadb-client redis-cli:redis-tools; do
-        cmd="${pair%%:*}" pkg="${pair#*:}"
-        have "$cmd" || missing+=("$pkg")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    log "installing: ${missing[*]}"
-    local -a sudo=()
-    if ((EUID != 0)); then
-        have sudo || die "missing ${missing[*]} and not root; install them first"
-        sudo=(sudo)
-    fi
-    have apt-get || die "missing ${missing[*]} and apt-get is not available; install them first"
-    if ! DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"; then
-        "${sudo[@]}" apt-get update -q
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
-    fi
+    ensure_packages wrk:wrk jq:jq curl:curl nginx:nginx envsubst:gettext-base setsid:util-linux \
+        timeout:coreutils column:bsdextrautils pgrep:procps mysql:mariadb-client redis-cli:redis-tools
+    # The local stack's MariaDB and Redis (scripts/lib/host.sh); the compose one brings its own.
+    [[ "${BENCH_RUNTIME:-local}" == compose ]] || ensure_databases
 }
 
 # --- the private stack ---------------------------------------------------------------------

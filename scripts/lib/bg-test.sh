@@ -84,17 +84,7 @@ BG_FAILED=0
 BG_WRK_PIDS=()
 
 bg_ensure_tools() {
-    local -a missing=() sudo=()
-    have wrk || missing+=(wrk)
-    have jq || missing+=(jq)
-    have flock || missing+=(util-linux)
-    ((${#missing[@]} == 0)) && return 0
-    log "installing: ${missing[*]}"
-    ((EUID == 0)) || sudo=(sudo)
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}" || {
-        "${sudo[@]}" apt-get update -q
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
-    }
+    ensure_packages wrk:wrk jq:jq flock:util-linux
 }
 
 bg_stack_env() {
