@@ -34,7 +34,7 @@ put() {
     mkdir -p "$(dirname "$file")"
     if [ -n "$value" ]; then
         case "$value" in
-            change-me*) say "$(basename "$file"): still the placeholder of .env.example"; exit 64 ;;
+            change-me*) say "${file#/secrets/}: the value in compose/.env is still the placeholder of .env.example; set it (see .env.example)"; exit 64 ;;
         esac
         printf '%s' "$value" >"$file.tmp" && mv -f "$file.tmp" "$file"
     elif [ ! -s "$file" ]; then
@@ -45,15 +45,14 @@ put() {
 
 upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
 
-if [ -n "$(put /secrets/mysql/root-password "${MYSQL_ROOT_PASSWORD:-}")" ]; then
-    generated="$generated database-root-password"
-fi
+# (Each put's result is assigned first: a put that refuses then stops the script, set -e.)
+new="$(put /secrets/mysql/root-password "${MYSQL_ROOT_PASSWORD:-}")"
+[ -z "$new" ] || generated="$generated database-root-password"
 for svc in $services; do
     eval "given=\${$(upper "$svc")_DB_PASSWORD:-}"
     # shellcheck disable=SC2154  # set by the eval above
-    if [ -n "$(put "/secrets/$svc/db-password" "$given")" ]; then
-        generated="$generated ${svc}-db-password"
-    fi
+    new="$(put "/secrets/$svc/db-password" "$given")"
+    [ -z "$new" ] || generated="$generated ${svc}-db-password"
     cp "/secrets/$svc/db-password" "/secrets/mysql/${svc}-db-password"
 done
 
@@ -68,7 +67,7 @@ if ! ls /secrets/user/jwt/*.pem >/dev/null 2>&1; then
     generated="$generated jwt-signing-key"
 fi
 
-put /secrets/grafana/admin-password "${GRAFANA_ADMIN_PASSWORD:-}" >/dev/null
+new="$(put /secrets/grafana/admin-password "${GRAFANA_ADMIN_PASSWORD:-}")"
 chown -R 472:0 /secrets/grafana && chmod -R u=rwX,go= /secrets/grafana
 
 # Ownership: the services run as 10001; the database's files are read by its entrypoint.
