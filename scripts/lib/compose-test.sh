@@ -5,7 +5,10 @@
 #   run_compose_e2e  `scripts/dev up --runtime compose` (the README's command) as a private
 #                    compose project on a free port, with an env file of its own; the
 #                    whole e2e suite through its nginx; scripts/trace on a request from
-#                    `docker compose logs`; always `down --volumes` afterwards.
+#                    `docker compose logs`; then faults: a service container recreated
+#                    at a new address is reached without a reload, the database container
+#                    stopped and started again (503 with the standard body meanwhile,
+#                    recovery by itself); always `down --volumes` afterwards.
 #
 # The suite reads logs as files (MALL_LOG_DIR): `docker logs -f` of every container is
 # written where scripts/dev would put them. The key-rotation test runs keygen in a one-off
@@ -114,6 +117,73 @@ ce_trace_one() {
     log "scripts/trace --compose: ${out%%$'\n'*}"
 }
 
+# ce_addr <service>: the container's address on the project's network.
+ce_addr() {
+    docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(ce_container "$1")"
+}
+
+# ce_nginx_workers: nginx's worker pids (a reload would replace them).
+ce_nginx_workers() {
+    nginx_children "$(docker inspect -f '{{.State.Pid}}' "$(ce_container nginx)")" | sort | paste -sd, -
+}
+
+# ce_ok <url> [curl args]: the GET answers 200.
+ce_ok() {
+    local url="$1"
+    shift
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$@" "$url")" == 200 ]]
+}
+
+ce_status() {
+    curl -s -o "$CE_DIR/body" -D "$CE_DIR/headers" -w '%{http_code}' -m 10 "$@" || true
+}
+
+# ce_fault_new_address: product-blue recreated with another address (a placeholder takes
+# its old one meanwhile); nginx reaches the new container within seconds, with the same
+# workers (no reload).
+ce_fault_new_address() {
+    local old new workers placeholder net
+    old="$(ce_addr product-blue)"
+    workers="$(ce_nginx_workers)"
+    net="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$(ce_container product-blue)")"
+    "${COMPOSE[@]}" stop -t 10 product-blue >/dev/null 2>&1 || return 1
+    placeholder="$(docker run -d --rm --network "$net" --ip "$old" --entrypoint sleep "mall/product-service:${MALL_IMAGE_TAG}" 120 2>/dev/null)" ||
+        placeholder="$(docker run -d --rm --network "$net" --entrypoint sleep "mall/product-service:${MALL_IMAGE_TAG}" 120)"
+    "${COMPOSE[@]}" up -d --no-deps --no-build --force-recreate product-blue >/dev/null 2>&1 || return 1
+    docker rm -f "$placeholder" >/dev/null 2>&1 || true
+    new="$(ce_addr product-blue)"
+    [[ -n "$new" && "$new" != "$old" ]] || { warn "product-blue kept its address ${old}"; return 1; }
+    wait_for 60 "the recreated product-blue through nginx" ce_ok "$MALL_URL/api/products?size=1" || return 1
+    [[ "$(ce_nginx_workers)" == "$workers" ]] || { warn "nginx's workers changed (a reload?)"; return 1; }
+    log "faults: product-blue recreated at ${new} (was ${old}); nginx reached it without a reload"
+}
+
+# ce_fault_database: the database container stopped: a DB-backed request answers 503 with
+# the standard body and Retry-After within a few seconds; started again, the same request
+# answers 200 again with nobody restarting anything else.
+ce_fault_database() {
+    local token status t0
+    token="$(curl -sS -m 10 -X POST -H 'Content-Type: application/json' \
+        -d "{\"email\":\"${MALL_ADMIN_EMAIL}\",\"password\":\"${MALL_ADMIN_PASSWORD}\"}" \
+        "$MALL_URL/api/users/login" | jq -r .access_token)"
+    [[ -n "$token" && "$token" != null ]] || { warn "faults: could not sign in"; return 1; }
+    "${COMPOSE[@]}" stop -t 20 mysql >/dev/null 2>&1 || return 1
+    t0=$SECONDS
+    status="$(ce_status -H "Authorization: Bearer ${token}" "$MALL_URL/api/orders")"
+    if [[ "$status" != 503 ]] || ! jq -e '.error.code == "service_unavailable" and (.error.trace_id | test("^[0-9a-f]{32}$"))' "$CE_DIR/body" >/dev/null ||
+        ! grep -qi '^retry-after:' "$CE_DIR/headers"; then
+        warn "faults: with the database stopped, GET /api/orders answered ${status} after $((SECONDS - t0))s: $(head -c 300 "$CE_DIR/body")"
+        "${COMPOSE[@]}" start mysql >/dev/null 2>&1
+        return 1
+    fi
+    log "faults: database stopped: GET /api/orders answered 503 service_unavailable with Retry-After in $((SECONDS - t0))s"
+    "${COMPOSE[@]}" start mysql >/dev/null 2>&1 || return 1
+    t0=$SECONDS
+    wait_for 120 "GET /api/orders to answer 200 again" ce_ok "$MALL_URL/api/orders" -H "Authorization: Bearer ${token}" ||
+        return 1
+    log "faults: database started again: the order service answered 200 again after $((SECONDS - t0))s, by itself"
+}
+
 run_compose_e2e() (
     trap ce_cleanup EXIT
     trap 'CE_FAILED=1; exit 130' INT TERM
@@ -136,5 +206,7 @@ run_compose_e2e() (
     # forwarded:: is the local stack's only: Docker's port proxy shows every connection from
     # the host with one address, so no test connection can come from a trusted proxy.
     run_cargo test -p e2e --locked -- --skip forwarded:: || return 1
-    ce_trace_one
+    ce_trace_one || return 1
+    ce_fault_new_address || return 1
+    ce_fault_database
 )

@@ -29,7 +29,11 @@ async fn logged_remote_addr(trace: &str) -> String {
         async move { line.is_some() }
     })
     .await;
-    assert!(found, "no access log line for trace {trace} in {}", log.display());
+    assert!(
+        found,
+        "no access log line for trace {trace} in {}",
+        log.display()
+    );
     addr
 }
 
