@@ -15,17 +15,10 @@ BENCH_COMPOSE_UP=0
 bench_compose_up() {
     BENCH_LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
     BENCH_STATE="$(mktemp -d "${TMPDIR:-/tmp}/mall-bench-compose.XXXXXX")"
-    MALL_VAR="$BENCH_STATE/var"
     BENCH_TMP="$BENCH_STATE/bench"
     mkdir -p "$BENCH_TMP"
-    MALL_PORT_BASE="$(free_port_base)" || die "no free port range found"
-    MALL_HTTP_PORT=$((MALL_PORT_BASE + 50))
-    MALL_PROFILE=release
-    MALL_IMAGE_TAG=bench
-    COMPOSE_PROJECT_NAME="mall-bench-$(random_hex 3)"
-    MALL_COMPOSE_ENV_FILE="$BENCH_STATE/compose.env"
-    export MALL_VAR MALL_PORT_BASE MALL_HTTP_PORT MALL_PROFILE MALL_IMAGE_TAG COMPOSE_PROJECT_NAME \
-        MALL_COMPOSE_ENV_FILE
+    compose_private_env "$BENCH_STATE" mall-bench
+    export MALL_PROFILE=release MALL_IMAGE_TAG=bench
     MALL_URL="http://127.0.0.1:${MALL_HTTP_PORT}"
     log "bench compose stack: project ${COMPOSE_PROJECT_NAME}, ${MALL_URL}, state ${BENCH_STATE}"
     BENCH_COMPOSE_UP=1

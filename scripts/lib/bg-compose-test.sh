@@ -122,16 +122,8 @@ run_bluegreen_compose() (
     trap 'BG_FAILED=1; exit 130' INT TERM
     bg_ensure_tools
     BG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mall-bluegreen-compose.XXXXXX")"
-    MALL_VAR="$BG_DIR/var"
-    MALL_HTTP_PORT="$(ce_free_port)"
-    COMPOSE_PROJECT_NAME="mall-bg-$(random_hex 3)"
-    MALL_COMPOSE_ENV_FILE="$BG_DIR/compose.env"
-    MALL_BG_STATE_DIR="$BG_DIR/blue-green"
-    MALL_BG_RUNTIME=compose
-    MALL_LOGIN_RATE=100r/s
-    MALL_LOGIN_BURST=200
-    export MALL_VAR MALL_HTTP_PORT COMPOSE_PROJECT_NAME MALL_COMPOSE_ENV_FILE MALL_BG_STATE_DIR \
-        MALL_BG_RUNTIME MALL_LOGIN_RATE MALL_LOGIN_BURST
+    compose_private_env "$BG_DIR" mall-bg
+    export MALL_BG_STATE_DIR="$BG_DIR/blue-green" MALL_BG_RUNTIME=compose MALL_LOGIN_RATE=100r/s MALL_LOGIN_BURST=200
     URL="http://127.0.0.1:${MALL_HTTP_PORT}"
     log "compose blue/green stack: project ${COMPOSE_PROJECT_NAME}, ${URL}, state ${BG_DIR}"
     BG_UP=1

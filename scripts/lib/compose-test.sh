@@ -42,13 +42,6 @@ ce_cleanup() {
     fi
 }
 
-# ce_free_port: a free loopback port for nginx, below the ephemeral range.
-ce_free_port() {
-    local base
-    base="$(free_port_base)" || die "no free port found"
-    echo $((base + 50))
-}
-
 # ce_container <service>: the container id of a compose service.
 ce_container() {
     "${COMPOSE[@]}" ps -q "$1" 2>/dev/null
@@ -188,13 +181,8 @@ run_compose_e2e() (
     trap ce_cleanup EXIT
     trap 'CE_FAILED=1; exit 130' INT TERM
     CE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mall-compose-e2e.XXXXXX")"
-    MALL_VAR="$CE_DIR/var"
-    MALL_HTTP_PORT="$(ce_free_port)"
-    COMPOSE_PROJECT_NAME="mall-e2e-$(random_hex 3)"
-    MALL_COMPOSE_ENV_FILE="$CE_DIR/compose.env"
-    MALL_LOGIN_RATE="${MALL_E2E_LOGIN_RATE:-100r/s}"
-    MALL_LOGIN_BURST=200
-    export MALL_VAR MALL_HTTP_PORT COMPOSE_PROJECT_NAME MALL_COMPOSE_ENV_FILE MALL_LOGIN_RATE MALL_LOGIN_BURST
+    compose_private_env "$CE_DIR" mall-e2e
+    export MALL_LOGIN_RATE="${MALL_E2E_LOGIN_RATE:-100r/s}" MALL_LOGIN_BURST=200
     log "compose e2e stack: project ${COMPOSE_PROJECT_NAME}, http://127.0.0.1:${MALL_HTTP_PORT}, state ${CE_DIR}"
     CE_UP=1
     bash "$MALL_ROOT/scripts/dev" up --runtime compose || return 1

@@ -227,6 +227,19 @@ compose_up() {
         "http://127.0.0.1:${MALL_HTTP_PORT}/" || die "nginx does not answer on port ${MALL_HTTP_PORT}"
 }
 
+# compose_private_env <state dir> <project prefix>: the variables of a private compose
+# project (the tests' and benchmarks'): its state and env file under the directory, a free
+# loopback port for nginx, a random project name, exported for scripts/dev and compose.
+compose_private_env() {
+    local base
+    MALL_VAR="$1/var"
+    base="$(free_port_base)" || die "no free port found"
+    MALL_HTTP_PORT=$((base + 50))
+    COMPOSE_PROJECT_NAME="$2-$(random_hex 3)"
+    MALL_COMPOSE_ENV_FILE="$1/compose.env"
+    export MALL_VAR MALL_HTTP_PORT COMPOSE_PROJECT_NAME MALL_COMPOSE_ENV_FILE
+}
+
 # compose_admin_password: the generated (or configured) admin password, from the user
 # service's secret volume, read inside the running user container.
 compose_admin_password() {
