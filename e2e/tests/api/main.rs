@@ -8,6 +8,7 @@
 mod helpers;
 
 mod admin;
+mod adversarial_edge;
 mod cart;
 mod catalog;
 mod checkout;
