@@ -5,7 +5,9 @@
 #   run_compose_e2e  `scripts/dev up --runtime compose` (the README's command) as a private
 #                    compose project on a free port, with an env file of its own; the
 #                    whole e2e suite through its nginx; scripts/trace on a request from
-#                    `docker compose logs`; then faults: a service container recreated
+#                    `docker compose logs`; the crash test (e2e crash::) with its kill -9 of
+#                    the order container's process mid-checkout, the container brought back
+#                    by its restart policy; then faults: a service container recreated
 #                    at a new address is reached without a reload, the database container
 #                    stopped and started again (503 with the standard body meanwhile,
 #                    recovery by itself); always `down --volumes` afterwards.
@@ -177,6 +179,45 @@ ce_fault_database() {
     log "faults: database started again: the order service answered 200 again after $((SECONDS - t0))s, by itself"
 }
 
+# ce_crash: e2e's crash test on the containers: its kill -9 hits the order container's
+# main process (as a crash or the OOM killer would), the restart policy brings the
+# container back (nobody restarts it), every order settles. The test reads the databases
+# at the database container's address with its root password.
+ce_crash() {
+    local restarts_before restarts_after out="$CE_DIR/crash.out"
+    cat >"$MALL_VAR/crash-pid" <<EOF
+#!/bin/sh
+# The host pid of a compose service's main process (e2e crash test hook).
+id="\$(docker ps -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT_NAME} --filter "label=com.docker.compose.service=\$1")"
+exec docker inspect -f '{{.State.Pid}}' "\$id"
+EOF
+    cat >"$MALL_VAR/crash-restart" <<EOF
+#!/bin/sh
+# The order container back by its restart policy, healthy (e2e crash test hook): waits only.
+i=0
+while [ \$i -lt 240 ]; do
+    id="\$(docker ps -q --filter label=com.docker.compose.project=${COMPOSE_PROJECT_NAME} --filter "label=com.docker.compose.service=\$1-blue")"
+    [ -n "\$id" ] && [ "\$(docker inspect -f '{{.State.Health.Status}}' "\$id")" = healthy ] && exit 0
+    sleep 0.5
+    i=\$((i + 1))
+done
+echo "\$1-blue did not come back healthy within 120 s" >&2
+exit 1
+EOF
+    chmod +x "$MALL_VAR/crash-pid" "$MALL_VAR/crash-restart"
+    restarts_before="$(docker inspect -f '{{.RestartCount}}' "$(ce_container order-blue)")"
+    MALL_CRASH_PID_COMMAND="$MALL_VAR/crash-pid" MALL_CRASH_RESTART_COMMAND="$MALL_VAR/crash-restart" \
+        MALL_DB_PREFIX="" MALL_MYSQL_HOST="$(ce_addr mysql)" MALL_MYSQL_PORT=3306 MALL_MYSQL_ROOT_USER=root \
+        MALL_MYSQL_ROOT_PASSWORD="$("${COMPOSE[@]}" exec -T mysql cat /run/mall/root-password </dev/null)" \
+        run_cargo test -p e2e --locked --test api -- --ignored --exact \
+        crash::crash_recovery_settles_every_order_without_losing_money_or_stock 2>&1 | tee "$out" || return 1
+    grep -q '^test result: ok\. 1 passed' "$out" || { warn "the crash test did not run on the containers"; return 1; }
+    restarts_after="$(docker inspect -f '{{.RestartCount}}' "$(ce_container order-blue)")"
+    ((restarts_after > restarts_before)) ||
+        { warn "order-blue was not restarted by its policy (restarts ${restarts_before} -> ${restarts_after})"; return 1; }
+    log "crash on the containers: order-blue killed mid-checkout, restarted by its policy (${restarts_before} -> ${restarts_after} restarts), every order settled"
+}
+
 run_compose_e2e() (
     trap ce_cleanup EXIT
     trap 'CE_FAILED=1; exit 130' INT TERM
@@ -195,6 +236,7 @@ run_compose_e2e() (
     # the host with one address, so no test connection can come from a trusted proxy.
     run_cargo test -p e2e --locked -- --skip forwarded:: || return 1
     ce_trace_one || return 1
+    ce_crash || return 1
     ce_fault_new_address || return 1
     ce_fault_database
 )
