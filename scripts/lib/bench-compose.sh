@@ -18,7 +18,8 @@ bench_compose_up() {
     BENCH_TMP="$BENCH_STATE/bench"
     mkdir -p "$BENCH_TMP"
     compose_private_env "$BENCH_STATE" mall-bench
-    export MALL_PROFILE=release MALL_IMAGE_TAG=bench
+    # The shoppers all sign up from this host.
+    export MALL_PROFILE=release MALL_IMAGE_TAG=bench REGISTER_MAX_PER_ADDRESS=1000000
     MALL_URL="http://127.0.0.1:${MALL_HTTP_PORT}"
     log "bench compose stack: project ${COMPOSE_PROJECT_NAME}, ${MALL_URL}, state ${BENCH_STATE}"
     BENCH_COMPOSE_UP=1

@@ -223,7 +223,7 @@ run_compose_e2e() (
     trap 'CE_FAILED=1; exit 130' INT TERM
     CE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/mall-compose-e2e.XXXXXX")"
     compose_private_env "$CE_DIR" mall-e2e
-    export MALL_LOGIN_RATE="${MALL_E2E_LOGIN_RATE:-100r/s}" MALL_LOGIN_BURST=200
+    export MALL_LOGIN_RATE="${MALL_E2E_LOGIN_RATE:-100r/s}" MALL_LOGIN_BURST=200 REGISTER_MAX_PER_ADDRESS=100000
     log "compose e2e stack: project ${COMPOSE_PROJECT_NAME}, http://127.0.0.1:${MALL_HTTP_PORT}, state ${CE_DIR}"
     CE_UP=1
     bash "$MALL_ROOT/scripts/dev" up --runtime compose || return 1

@@ -8,9 +8,19 @@
 
   // --- helpers ------------------------------------------------------------------------
   const h = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-  const money = (n, cur) => {
-    try { return new Intl.NumberFormat('en', { style: 'currency', currency: cur || 'KRW' }).format(n); } catch (_) { return n + ' ' + (cur || 'KRW'); }
+  // Amounts are integers in their currency's minor unit (cents for USD, won for KRW, which
+  // has none): shown in that currency, with its own number of decimals. Every amount the
+  // API sends is below 2^53, so it is exact as a JS number.
+  const money = (minor, cur) => {
+    const currency = cur || 'KRW';
+    try {
+      const fmt = new Intl.NumberFormat('en', { style: 'currency', currency });
+      const digits = fmt.resolvedOptions().maximumFractionDigits;
+      return fmt.format(Number(minor) / 10 ** digits);
+    } catch (_) { return `${minor} ${currency} (minor units)`; }
   };
+  // One total per currency (a cart a catalog change left holding two has no single total).
+  const totalsText = (c) => (c.total != null ? money(c.total, c.currency) : (c.totals || []).map((t) => money(t.total, t.currency)).join(' + '));
   const when = (t) => (t ? new Date(t).toLocaleString() : '');
   const hex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
   const imgSrc = (p) => (p && typeof p.image_url === 'string' && p.image_url.startsWith('/') && !p.image_url.startsWith('//') ? p.image_url : PLACEHOLDER);
@@ -38,6 +48,8 @@
     email_taken: 'An account with this email already exists. Try signing in instead.',
     out_of_stock: 'Sorry, there is not enough stock for something in your order. Nothing was charged.',
     insufficient_stock: 'The stock cannot go below zero.',
+    stock_limit_exceeded: 'The stock cannot go above its maximum.',
+    currency_mismatch: 'Your cart holds products priced in another currency. Check out or empty your cart before adding this one.',
     idempotency_key_reused: 'This order was already submitted with different contents. Please try again.',
     order_not_cancellable: 'This order can no longer be cancelled (only paid orders can be).',
     payload_too_large: 'That is too much text. Please shorten it.',
@@ -298,10 +310,10 @@
   }
   const cartTable = (cart, editable) => `<table><caption class="muted" style="text-align:left">Your cart</caption>
     <thead><tr><th scope="col">Product</th><th scope="col" class="num">Price</th><th scope="col">Quantity</th><th scope="col" class="num">Total</th>${editable ? '<th scope="col"><span class="muted">Remove</span></th>' : ''}</tr></thead>
-    <tbody>${cart.items.map((i) => `<tr data-id="${i.product_id}"><td><a href="#/p/${i.product_id}">${h(i.name)}</a></td><td class="num">${money(i.price)}</td>
+    <tbody>${cart.items.map((i) => `<tr data-id="${i.product_id}"><td><a href="#/p/${i.product_id}">${h(i.name)}</a></td><td class="num">${money(i.price, i.currency || cart.currency)}</td>
       <td>${editable ? `<label class="sr" for="q${i.product_id}" style="position:absolute;left:-999px">Quantity of ${h(i.name)}</label><input id="q${i.product_id}" class="qty" type="number" min="1" max="99" value="${i.quantity}" data-id="${i.product_id}">` : i.quantity}</td>
-      <td class="num">${money(i.line_total)}</td>${editable ? `<td><button type="button" class="sec rm" data-id="${i.product_id}" aria-label="Remove ${h(i.name)}">Remove</button></td>` : ''}</tr>`).join('')}</tbody>
-    <tfoot><tr><th scope="row" colspan="3">Total</th><td class="num" id="total"><b>${money(cart.total)}</b></td>${editable ? '<td></td>' : ''}</tr></tfoot></table>`;
+      <td class="num">${money(i.line_total, i.currency || cart.currency)}</td>${editable ? `<td><button type="button" class="sec rm" data-id="${i.product_id}" aria-label="Remove ${h(i.name)}">Remove</button></td>` : ''}</tr>`).join('')}</tbody>
+    <tfoot><tr><th scope="row" colspan="3">Total</th><td class="num" id="total"><b>${h(totalsText(cart))}</b></td>${editable ? '<td></td>' : ''}</tr></tfoot></table>`;
   async function pageCart() {
     const cart = await api('GET', '/api/cart');
     if (!cart.items.length) { view('Your cart', '<p>Your cart is empty. <a href="#/">Browse products</a></p>'); return; }
@@ -336,7 +348,7 @@
       <select id="card" name="card"><option value="tok_ok">Test card — approved (tok_ok)</option>
       <option value="tok_declined">Test card — declined (tok_declined)</option>
       <option value="tok_timeout">Test card — bank does not answer (tok_timeout)</option></select>
-      <div id="err"></div><p><button type="submit">Place order — ${money(cart.total)}</button></p></form>`);
+      <div id="err"></div><p><button type="submit">Place order — ${h(totalsText(cart))}</button></p></form>`);
     const f = document.getElementById('f');
     f.onsubmit = (e) => {
       e.preventDefault();
@@ -363,7 +375,7 @@
     const page = Math.max(1, parseInt(params.get('page'), 10) || 1);
     const list = await api('GET', '/api/orders' + qs({ page, size: 20 }));
     view('Your orders', list.items.length ? `<table id="orders"><thead><tr><th scope="col">Order</th><th scope="col">Placed</th><th scope="col">Status</th><th scope="col" class="num">Total</th></tr></thead>
-      <tbody>${list.items.map((o) => `<tr><td><a href="#/orders/${o.id}">Order #${o.id}</a></td><td>${when(o.created_at)}</td><td>${statusBadge(o.status)}</td><td class="num">${money(o.total)}</td></tr>`).join('')}</tbody></table>
+      <tbody>${list.items.map((o) => `<tr><td><a href="#/orders/${o.id}">Order #${o.id}</a></td><td>${when(o.created_at)}</td><td>${statusBadge(o.status)}</td><td class="num">${money(o.total, o.currency)}</td></tr>`).join('')}</tbody></table>
       ${pager('#/orders', {}, page, list.size, list.total)}` : '<p>No orders yet. <a href="#/">Start shopping</a></p>');
   }
   let pollTimer = 0;
@@ -390,7 +402,7 @@
   const adminNav = '<p><a href="#/admin">Overview</a> · <a href="#/admin/products">Products</a> · <a href="#/admin/products/new">New product</a> · <a href="#/admin/orders">Orders</a></p>';
   async function pageAdmin() {
     const s = await api('GET', '/api/admin/stats');
-    view('Admin', `${adminNav}<ul class="stats"><li>Users<b>${s.users}</b></li><li>Products<b>${s.products}</b></li><li>Revenue<b>${money(s.revenue)}</b></li>
+    view('Admin', `${adminNav}<ul class="stats"><li>Users<b>${s.users}</b></li><li>Products<b>${s.products}</b></li>${Object.entries(s.revenue || {}).map(([cur, n]) => `<li>Revenue (${h(cur)})<b>${money(n, cur)}</b></li>`).join('') || '<li>Revenue<b>—</b></li>'}
       ${Object.entries(s.orders_by_status).map(([k, v]) => `<li>Orders ${h(k)}<b>${v}</b></li>`).join('')}</ul>`);
   }
   async function pageAdminProducts(params) {
@@ -401,12 +413,13 @@
       ${pager('#/admin/products', {}, page, list.size, list.total)}`);
   }
   async function pageAdminProduct(id) {
-    const p = id ? await api('GET', `/api/products/${id}`) : { name: '', description: '', price: '', stock: 0, category: '', image_url: '' };
+    const p = id ? await api('GET', `/api/products/${id}`) : { name: '', description: '', price: '', stock: 0, category: '', image_url: '', currency: 'KRW' };
     const field = (n, label, type = 'text', extra = '') => `<label for="${n}">${label}</label><input id="${n}" name="${n}" type="${type}" value="${h(p[n] ?? '')}" ${extra}>`;
     view(id ? `Edit: ${p.name}` : 'New product', `${adminNav}<form id="f" class="narrow">
       ${field('name', 'Name', 'text', 'required')}
       <label for="description">Description</label><textarea id="description" name="description" rows="3">${h(p.description)}</textarea>
-      ${field('price', 'Price (won)', 'number', 'min="0" step="1" required')}
+      ${field('price', 'Price (in the minor unit of the currency: won, cents, …)', 'number', 'min="0" max="100000000000" step="1" required')}
+      ${field('currency', 'Currency (ISO 4217)', 'text', 'pattern="[A-Z]{3}" maxlength="3" required')}
       ${id ? '' : field('stock', 'Stock', 'number', 'min="0" step="1" required')}
       ${field('category', 'Category', 'text', 'required')}
       ${field('image_url', 'Image path (optional)', 'text', 'placeholder="/images/products/name.svg"')}
@@ -417,7 +430,7 @@
     f.onsubmit = (e) => {
       e.preventDefault();
       const d = formData(f);
-      const body = { name: d.name, description: d.description, price: +d.price, category: d.category };
+      const body = { name: d.name, description: d.description, price: +d.price, currency: d.currency, category: d.category };
       if (!id) body.stock = +d.stock;
       if (d.image_url) body.image_url = d.image_url;
       busy(f.querySelector('button'), async () => {
@@ -450,7 +463,7 @@
     view('Admin: orders', `${adminNav}<form id="of" class="filters"><div><label for="status">Status</label><select id="status" name="status"><option value="">All</option>${
       ['pending', 'paid', 'cancelled', 'failed'].map((s) => `<option${s === status ? ' selected' : ''}>${s}</option>`).join('')}</select></div></form>
       <table><thead><tr><th scope="col">Order</th><th scope="col">Customer</th><th scope="col">Placed</th><th scope="col">Status</th><th scope="col" class="num">Total</th></tr></thead>
-      <tbody>${list.items.map((o) => `<tr><td>#${o.id}</td><td>${h(o.user_id ?? '')}</td><td>${when(o.created_at)}</td><td>${statusBadge(o.status)}</td><td class="num">${money(o.total)}</td></tr>`).join('')}</tbody></table>
+      <tbody>${list.items.map((o) => `<tr><td>#${o.id}</td><td>${h(o.user_id ?? '')}</td><td>${when(o.created_at)}</td><td>${statusBadge(o.status)}</td><td class="num">${money(o.total, o.currency)}</td></tr>`).join('')}</tbody></table>
       ${pager('#/admin/orders', { status }, page, list.size, list.total)}`);
     const of = document.getElementById('of');
     of.status.onchange = () => go('#/admin/orders' + qs({ status: of.status.value }));

@@ -207,6 +207,7 @@ pub fn config(jwks_url: &str) -> Config {
     let mut c = Config::local_defaults();
     c.jwks_urls = vec![jwks_url.to_owned()];
     c.policy_file = shipped_policy();
+    c.redis_url = mall_common::testing::redis_url();
     c.redis_prefix = format!("test:auth-proxy:{}:", random_hex(8));
     c.jwks_timeout = Duration::from_millis(500);
     c.shutdown_grace = Duration::from_secs(2);
@@ -349,13 +350,27 @@ pub fn metric(text: &str, sample: &str) -> Option<f64> {
     })
 }
 
-/// A Redis connection for arranging revocations.
+/// A Redis connection for arranging revocations (the Redis of
+/// `mall_common::testing::redis_url`, as the proxies under test use).
 pub async fn redis() -> redis::aio::MultiplexedConnection {
-    redis::Client::open("redis://127.0.0.1:6379/0")
+    let url = mall_common::testing::redis_url();
+    redis::Client::open(url.as_str())
         .expect("redis url")
         .get_multiplexed_async_connection()
         .await
-        .expect("Redis at 127.0.0.1:6379 (the tests need it)")
+        .unwrap_or_else(|e| panic!("Redis at {url} (the tests need it): {e}"))
+}
+
+/// `host:port` of the tests' Redis, and the database path of its URL (`/0`).
+fn redis_addr() -> (String, String) {
+    let url = mall_common::testing::redis_url();
+    let parsed = reqwest::Url::parse(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
+    let addr = format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(6379)
+    );
+    (addr, parsed.path().to_owned())
 }
 
 /// Removes a test's keys.
@@ -373,6 +388,7 @@ pub async fn cleanup_redis(prefix: &str) {
 pub struct Forwarder {
     pub url: String,
     up: Arc<std::sync::atomic::AtomicBool>,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
     task: JoinHandle<()>,
 }
@@ -385,20 +401,23 @@ impl Forwarder {
             .expect("bind forwarder");
         let addr = listener.local_addr().expect("addr");
         let up = Arc::new(AtomicBool::new(true));
+        let accepted: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
         let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (up2, conns2) = (up.clone(), conns.clone());
+        let (up2, conns2, accepted2) = (up.clone(), conns.clone(), accepted.clone());
+        let (target, db) = redis_addr();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     continue;
                 };
+                accepted2.fetch_add(1, Ordering::SeqCst);
                 if !up2.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
+                let target = target.clone();
                 let handle = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect("127.0.0.1:6379").await
-                    {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
@@ -406,11 +425,17 @@ impl Forwarder {
             }
         });
         Self {
-            url: format!("redis://{addr}/0"),
+            url: format!("redis://{addr}{db}"),
             up,
+            accepted,
             conns,
             task,
         }
+    }
+
+    /// How many connections the forwarder has accepted (refused ones included).
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Drops every forwarded connection and refuses new ones.

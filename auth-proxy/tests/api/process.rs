@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::helpers::{random_hex, wait_until, TestKey};
+use crate::helpers::{metric, random_hex, wait_until, TestKey};
 
 const BIN: &str = env!("CARGO_BIN_EXE_auth-proxy");
 
@@ -23,7 +23,7 @@ fn command(port: u16, policy: &Path, key_file: &Path) -> Command {
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("AUTH_KEY_FILES", key_file)
         .env("AUTH_POLICY_FILE", policy)
-        .env("REDIS_URL", "redis://127.0.0.1:6379/0")
+        .env("REDIS_URL", mall_common::testing::redis_url())
         .env(
             "REDIS_PREFIX",
             format!("test:auth-proxy:{}:", random_hex(8)),
@@ -95,6 +95,31 @@ async fn status(client: &reqwest::Client, port: u16, uri: &str, token: Option<&s
     }
 }
 
+async fn metrics_of(client: &reqwest::Client, port: u16) -> String {
+    match client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+    {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Kills the child (SIGKILL) when dropped unless it was seen to exit: a failing assertion
+/// must not leave the binary running after the test.
+struct KillOnDrop(Option<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
 fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let start = std::time::Instant::now();
     while start.elapsed() < limit {
@@ -117,6 +142,7 @@ async fn sighup_reloads_sigterm_exits_zero_and_logs_never_hold_tokens() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let mut running = KillOnDrop(Some(child.id()));
     let client = reqwest::Client::new();
     let up = wait_until(Duration::from_secs(10), || async {
         status(&client, port, "/one", None).await == 200
@@ -159,11 +185,23 @@ async fn sighup_reloads_sigterm_exits_zero_and_logs_never_hold_tokens() {
     assert!(reloaded.is_some(), "SIGHUP did not reload the policy");
     assert_eq!(status(&client, port, "/one", None).await, 403);
 
-    // A broken file keeps the active policy.
+    // A broken file keeps the active policy: once the reload of it has been refused
+    // (counted), /two is still public and /one still gone.
     std::fs::write(&fx.policy, "this is not toml [[[").expect("policy");
     signal(&child, "HUP");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = wait_until(Duration::from_secs(5), || async {
+        metric(
+            &metrics_of(&client, port).await,
+            "auth_policy_reload_errors_total",
+        ) == Some(1.0)
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "the broken policy's reload was never refused"
+    );
     assert_eq!(status(&client, port, "/two", None).await, 200);
+    assert_eq!(status(&client, port, "/one", None).await, 403);
 
     signal(&child, "TERM");
     let exit = tokio::task::spawn_blocking(move || {
@@ -173,6 +211,9 @@ async fn sighup_reloads_sigterm_exits_zero_and_logs_never_hold_tokens() {
     .await
     .expect("join");
     let (exit, mut child) = exit;
+    if exit.is_some() {
+        running.0 = None;
+    }
     assert_eq!(exit.map(|s| s.code()), Some(Some(0)), "SIGTERM exits 0");
 
     let mut out = String::new();

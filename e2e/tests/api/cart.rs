@@ -35,7 +35,10 @@ async fn new_cart_is_empty_with_total_zero() {
     let reply = mall.cart(&tokens.access).await;
 
     reply.expect_status(StatusCode::OK).expect_served_by("cart");
-    assert_eq!(reply.body, json!({ "items": [], "total": 0 }));
+    assert_eq!(
+        reply.body,
+        json!({ "items": [], "currency": null, "total": 0, "totals": [] })
+    );
 }
 
 #[tokio::test]
@@ -54,8 +57,8 @@ async fn put_item_answers_the_priced_cart() {
     assert_eq!(
         line(&reply, id_of(&pen)),
         Some(&json!({
-            "product_id": id_of(&pen), "name": "Cart Pen", "price": 1200, "quantity": 3,
-            "line_total": 3600,
+            "product_id": id_of(&pen), "name": "Cart Pen", "price": 1200, "currency": "KRW",
+            "quantity": 3, "line_total": 3600,
         })),
         "{}",
         reply.text
@@ -63,8 +66,8 @@ async fn put_item_answers_the_priced_cart() {
     assert_eq!(
         line(&reply, id_of(&pad)),
         Some(&json!({
-            "product_id": id_of(&pad), "name": "Cart Pad", "price": 3500, "quantity": 2,
-            "line_total": 7000,
+            "product_id": id_of(&pad), "name": "Cart Pad", "price": 3500, "currency": "KRW",
+            "quantity": 2, "line_total": 7000,
         })),
         "{}",
         reply.text
@@ -125,7 +128,7 @@ async fn unknown_product_is_404_and_leaves_the_cart_alone() {
     reply.expect_error(StatusCode::NOT_FOUND, "not_found");
     assert_eq!(
         mall.cart(&tokens.access).await.body,
-        json!({ "items": [], "total": 0 })
+        json!({ "items": [], "currency": null, "total": 0, "totals": [] })
     );
 }
 
@@ -170,7 +173,7 @@ async fn delete_cart_is_204_and_leaves_it_empty() {
     assert!(reply.text.is_empty(), "204 with a body: {}", reply.text);
     assert_eq!(
         mall.cart(&tokens.access).await.body,
-        json!({ "items": [], "total": 0 })
+        json!({ "items": [], "currency": null, "total": 0, "totals": [] })
     );
 }
 
@@ -262,9 +265,7 @@ async fn two_users_carts_are_separate() {
     let (_admin, scarf) = product(&mall, "Cart Scarf", 2500).await;
 
     mall.put_cart_item(&ann.access, id_of(&hat), 1)
-
         .await
-
         .expect_status(StatusCode::OK);
     mall.put_cart_item(&bob.access, id_of(&scarf), 2)
         .await

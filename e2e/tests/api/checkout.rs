@@ -395,7 +395,9 @@ async fn admins_see_every_order_and_the_stats() {
     assert!(stats.body["orders_by_status"]["paid"]
         .as_i64()
         .is_some_and(|n| n >= 1));
-    assert!(stats.body["revenue"].as_i64().is_some_and(|n| n >= 250));
+    assert!(stats.body["revenue"]["KRW"]
+        .as_i64()
+        .is_some_and(|n| n >= 250));
     send(
         mall.get("/api/admin/orders?status=lost")
             .bearer_auth(&admin),

@@ -1,9 +1,12 @@
 //! Errors nginx produces itself: the same JSON body as the services' errors.
 
-use reqwest::StatusCode;
-use serde_json::json;
+use std::time::Duration;
 
-use crate::helpers::{mall, send};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{eventually, is_trace_id, mall, send};
+use crate::trace::{lines_of_trace, log_dir};
 
 #[tokio::test]
 async fn unknown_route_is_404_json_with_a_trace_id() {
@@ -66,8 +69,9 @@ async fn wrong_method_on_the_key_set_is_405_json() {
     reply.expect_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
 }
 
-/// A 1 MB `Authorization` header is refused by nginx with a 4xx in well under a second
-/// (before auth-proxy or a service sees it), and the edge keeps serving afterwards.
+/// A 1 MB `Authorization` header is refused by nginx with a 4xx before auth-proxy or a
+/// service sees it (no auth subrequest, no upstream: what makes it quick, shown by the
+/// logs rather than a stopwatch), and the edge keeps serving afterwards.
 #[tokio::test]
 async fn a_one_megabyte_header_is_refused_quickly_and_nothing_breaks() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -83,7 +87,6 @@ async fn a_one_megabyte_header_is_refused_quickly_and_nothing_breaks() {
         addr.1,
         "a".repeat(1024 * 1024)
     );
-    let started = std::time::Instant::now();
     let stream = tokio::net::TcpStream::connect((addr.0.as_str(), addr.1))
         .await
         .expect("connect");
@@ -93,18 +96,10 @@ async fn a_one_megabyte_header_is_refused_quickly_and_nothing_breaks() {
         let _ = wr.write_all(head.as_bytes()).await;
     });
     let mut answer = Vec::new();
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        rd.read_to_end(&mut answer),
-    )
-    .await;
+    // Only a guard against a hang (the HTTP client's own limit).
+    let read = tokio::time::timeout(Duration::from_secs(30), rd.read_to_end(&mut answer)).await;
     writer.abort();
-    assert!(read.is_ok(), "no answer within 5 s");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(read.is_ok(), "no answer within 30 s");
     let text = String::from_utf8_lossy(&answer);
     let status: u16 = text
         .split_whitespace()
@@ -116,10 +111,34 @@ async fn a_one_megabyte_header_is_refused_quickly_and_nothing_breaks() {
         "expected a 4xx, got: {}",
         text.lines().next().unwrap_or("")
     );
-    assert!(
-        text.contains("\"trace_id\""),
-        "the refusal is the standard JSON body: {text}"
-    );
+    let body: Value = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or_else(|| panic!("the refusal is the standard JSON body: {text}"));
+    let trace = body["error"]["trace_id"]
+        .as_str()
+        .filter(|t| is_trace_id(t))
+        .unwrap_or_else(|| panic!("the refusal carries a trace id: {text}"))
+        .to_owned();
+
+    // nginx answered it itself: its access line (once flushed) names no upstream, and no
+    // other part wrote a line under its trace id.
+    let dir = log_dir();
+    let logged = eventually(Duration::from_secs(10), || {
+        let lines = lines_of_trace(&dir, &trace);
+        async move { lines.iter().any(|l| l["service"] == "nginx") }
+    })
+    .await;
+    let lines = lines_of_trace(&dir, &trace);
+    assert!(logged, "nginx never logged the refusal {trace}");
+    let edge = lines
+        .iter()
+        .find(|l| l["service"] == "nginx")
+        .expect("nginx's line");
+    assert_eq!(edge["status"], status, "{edge}");
+    assert_eq!(edge["upstream_addr"], "", "nginx asked someone: {edge}");
+    let others: Vec<&Value> = lines.iter().filter(|l| l["service"] != "nginx").collect();
+    assert!(others.is_empty(), "seen beyond the edge: {others:?}");
 
     let after = send(mall.get("/api/products?size=1")).await;
     after.expect_status(StatusCode::OK);

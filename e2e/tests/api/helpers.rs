@@ -475,3 +475,25 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// For a bound the contract itself states ("refused everywhere within 1 s"): polls `check`
+/// every 10 ms from now and answers how long after now the first check that held was
+/// *started*, if one started within `limit`. A check started after the limit never counts,
+/// however soon it answers, so the bound is the contract's and not the poll's.
+pub async fn first_within<F, Fut>(limit: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        let at = start.elapsed();
+        if at > limit {
+            return None;
+        }
+        if check().await {
+            return Some(at);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -8,7 +8,12 @@
 mod helpers;
 
 mod admin;
+mod adversarial_bounds;
+mod adversarial_currency;
 mod adversarial_edge;
+mod adversarial_lockout;
+mod adversarial_logout;
+mod adversarial_outage;
 mod cart;
 mod catalog;
 mod checkout;

@@ -1,4 +1,5 @@
-//! The product service as the cart sees it: current name and price of live products.
+//! The product service as the cart sees it: current name, price and currency of live
+//! products.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,6 +12,7 @@ pub struct CatalogProduct {
     pub id: u64,
     pub name: String,
     pub price: i64,
+    pub currency: String,
 }
 
 #[derive(Clone)]

@@ -9,6 +9,13 @@ pub enum CartError {
     Common(#[from] CommonError),
     #[error("the catalog is unavailable; try again shortly")]
     CatalogUnavailable(#[source] anyhow::Error),
+    /// A cart holds one currency (docs/openapi.yaml, Conventions: "currencies never mix").
+    #[error("your cart holds products priced in {cart}; {product} is priced in {currency}: check out or empty the cart first")]
+    CurrencyMismatch {
+        cart: String,
+        product: String,
+        currency: String,
+    },
 }
 
 mall_common::service_error_basics!(CartError);
@@ -18,6 +25,7 @@ impl ApiError for CartError {
         match self {
             Self::Common(c) => c.status(),
             Self::CatalogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::CurrencyMismatch { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -25,6 +33,7 @@ impl ApiError for CartError {
         match self {
             Self::Common(c) => c.code(),
             Self::CatalogUnavailable(_) => "service_unavailable",
+            Self::CurrencyMismatch { .. } => "currency_mismatch",
         }
     }
 
@@ -39,6 +48,7 @@ impl ApiError for CartError {
         match self {
             Self::Common(c) => c.retry_after(),
             Self::CatalogUnavailable(_) => Some(1),
+            Self::CurrencyMismatch { .. } => None,
         }
     }
 }

@@ -7,6 +7,7 @@ mod catalog;
 pub mod config;
 pub mod domain;
 mod error;
+mod pricing;
 mod routes;
 mod storage;
 

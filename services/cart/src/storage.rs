@@ -84,7 +84,7 @@ impl Carts {
                 return Ok(lines);
             }
         }
-        let mut conn = self.pool.get_conn().await?;
+        let mut conn = mall_common::db::conn(&self.pool).await?;
         let rows: Vec<(u64, u32)> = conn
             .exec(
                 "SELECT product_id, quantity FROM cart_items WHERE user_id = ? ORDER BY created_at, product_id",
@@ -117,7 +117,7 @@ impl Carts {
         product_id: u64,
         q: Quantity,
     ) -> Result<(), mysql_async::Error> {
-        let mut conn = self.pool.get_conn().await?;
+        let mut conn = mall_common::db::conn(&self.pool).await?;
         let now = mall_common::time::now_naive();
         conn.exec_drop(
             "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -132,7 +132,7 @@ impl Carts {
 
     #[instrument(skip_all, fields(user_id, product_id))]
     pub async fn remove(&self, user_id: u64, product_id: u64) -> Result<(), mysql_async::Error> {
-        let mut conn = self.pool.get_conn().await?;
+        let mut conn = mall_common::db::conn(&self.pool).await?;
         conn.exec_drop(
             "DELETE FROM cart_items WHERE user_id = ? AND product_id = ?",
             (user_id, product_id),
@@ -145,7 +145,7 @@ impl Carts {
 
     #[instrument(skip_all, fields(user_id))]
     pub async fn clear(&self, user_id: u64) -> Result<(), mysql_async::Error> {
-        let mut conn = self.pool.get_conn().await?;
+        let mut conn = mall_common::db::conn(&self.pool).await?;
         conn.exec_drop("DELETE FROM cart_items WHERE user_id = ?", (user_id,))
             .await?;
         drop(conn);

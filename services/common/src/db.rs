@@ -61,6 +61,60 @@ pub async fn connect(url: &SecretString, wait: Duration) -> anyhow::Result<Pool>
     }
 }
 
+/// How long a request waits for a database connection before the database counts as
+/// unavailable (503): a server that does not answer must not hold requests for minutes
+/// (TCP's own connect timeout), and a pool exhausted this long is overloaded.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A connection from `pool`, or an I/O error ("timed out") after [`ACQUIRE_TIMEOUT`]:
+/// every request-serving query takes its connection here.
+pub async fn conn(pool: &Pool) -> Result<mysql_async::Conn, mysql_async::Error> {
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, pool.get_conn()).await {
+        Ok(got) => got,
+        Err(_) => Err(timed_out()),
+    }
+}
+
+/// A transaction on a connection from `pool`, with the same bound as [`conn`].
+pub async fn transaction(
+    pool: &Pool,
+) -> Result<mysql_async::Transaction<'static>, mysql_async::Error> {
+    let start = pool.start_transaction(mysql_async::TxOpts::default());
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, start).await {
+        Ok(got) => got,
+        Err(_) => Err(timed_out()),
+    }
+}
+
+fn timed_out() -> mysql_async::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "no database connection within the acquire timeout",
+    )
+    .into()
+}
+
+/// True when `err` says the database cannot be used right now (down, unreachable, the
+/// connection lost, the account refused or locked, the server shutting down or out of
+/// connections, a statement cut off), as opposed to a fault in the request or the code:
+/// such errors answer 503 with `Retry-After`, and the pool reconnects by itself.
+pub fn is_unavailable(err: &mysql_async::Error) -> bool {
+    use mysql_async::{DriverError, Error};
+    match err {
+        Error::Io(_) => true,
+        Error::Driver(DriverError::ConnectionClosed | DriverError::PoolDisconnected) => true,
+        Error::Server(e) => matches!(
+            e.code,
+            // too many connections, access denied (db, user), shutdown in progress, lost
+            // connection errors, interrupted, lock wait timeout, connection killed
+            // (MariaDB), statement timeout (MariaDB, MySQL), account locked (MySQL, MariaDB)
+            1040 | 1044 | 1045 | 1053 | 1152 | 1158
+                ..=1161 | 1184 | 1205 | 1317 | 1927 | 1969 | 3024 | 3118 | 4031 | 4151
+        ),
+        _ => false,
+    }
+}
+
 /// A pool for `url` with `migrations` applied: what every service does at start-up.
 pub async fn open(url: &SecretString, migrations: &[Migration]) -> anyhow::Result<Pool> {
     let pool = connect(url, Duration::from_secs(30)).await?;

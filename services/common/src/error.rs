@@ -66,7 +66,12 @@ pub trait ApiError: std::error::Error + Sized + 'static {
             );
         }
         let mut resp = error_response(status, self.code(), &self.public_message());
-        if let Some(secs) = self.retry_after() {
+        // Every 503 says when to try again (API.md: a dependency that is down answers 503
+        // with Retry-After), whichever variant produced it.
+        let retry_after = self
+            .retry_after()
+            .or((status == StatusCode::SERVICE_UNAVAILABLE).then_some(1));
+        if let Some(secs) = retry_after {
             resp.headers_mut().insert(
                 http::header::RETRY_AFTER,
                 http::HeaderValue::from(secs.max(1)),
@@ -132,6 +137,35 @@ pub enum CommonError {
 pub const INTERNAL_MESSAGE: &str =
     "something went wrong on our side; quote the trace id to support";
 
+/// The fixed text of a 503 for a dependency that is down.
+pub const UNAVAILABLE_MESSAGE: &str =
+    "a service this request needs is unavailable right now; try again shortly";
+
+impl CommonError {
+    /// True for a database, Redis or wrapped error that says a dependency cannot be used
+    /// right now (down, unreachable, connection lost, timed out): answered `503
+    /// service_unavailable` with `Retry-After` instead of 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Db(e) => crate::db::is_unavailable(e),
+            Self::Redis(e) => redis_unavailable(e),
+            Self::Internal(e) => e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<mysql_async::Error>()
+                    .is_some_and(crate::db::is_unavailable)
+                    || cause
+                        .downcast_ref::<redis::RedisError>()
+                        .is_some_and(redis_unavailable)
+            }),
+            _ => false,
+        }
+    }
+}
+
+fn redis_unavailable(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
 impl ApiError for CommonError {
     fn status(&self) -> StatusCode {
         match self {
@@ -141,6 +175,7 @@ impl ApiError for CommonError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            _ if self.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Db(_) | Self::Redis(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,12 +188,14 @@ impl ApiError for CommonError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::RateLimited { .. } => "rate_limited",
+            _ if self.is_unavailable() => "service_unavailable",
             Self::Db(_) | Self::Redis(_) | Self::Internal(_) => "internal_error",
         }
     }
 
     fn public_message(&self) -> String {
         match self {
+            _ if self.is_unavailable() => UNAVAILABLE_MESSAGE.to_owned(),
             Self::Db(_) | Self::Redis(_) | Self::Internal(_) => INTERNAL_MESSAGE.to_owned(),
             Self::Unauthorized => "sign in to continue".to_owned(),
             Self::Forbidden => "you are not allowed to do this".to_owned(),
@@ -170,6 +207,7 @@ impl ApiError for CommonError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ if self.is_unavailable() => Some(1),
             _ => None,
         }
     }
@@ -184,4 +222,65 @@ pub fn is_duplicate_key(err: &mysql_async::Error) -> bool {
 /// Answers with the `Ok` response or the error's response; handlers end with this.
 pub fn respond<E: ApiError>(result: Result<Response, E>) -> Result<Response, warp::Rejection> {
     Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(code: u16) -> CommonError {
+        CommonError::Db(mysql_async::Error::Server(mysql_async::ServerError {
+            code,
+            message: "secret detail from the server".into(),
+            state: "HY000".into(),
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_dependency_that_is_down_is_503_with_retry_after_and_no_detail() {
+        use http_body_util::BodyExt as _;
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "127.0.0.1:3306");
+        for e in [
+            CommonError::Db(refused.into()),
+            CommonError::Db(mysql_async::Error::Driver(
+                mysql_async::DriverError::ConnectionClosed,
+            )),
+            server(4151),
+            server(1045),
+            CommonError::Internal(anyhow::Error::new(server_error(1053)).context("while reading")),
+        ] {
+            assert!(e.is_unavailable(), "{e:?}");
+            let resp = e.into_response();
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(resp.headers()[http::header::RETRY_AFTER], "1");
+            let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+            let body = String::from_utf8_lossy(&bytes).into_owned();
+            assert!(body.contains("service_unavailable"), "{body}");
+            assert!(
+                !body.contains("127.0.0.1") && !body.contains("secret"),
+                "{body}"
+            );
+        }
+    }
+
+    fn server_error(code: u16) -> mysql_async::Error {
+        mysql_async::Error::Server(mysql_async::ServerError {
+            code,
+            message: "m".into(),
+            state: "HY000".into(),
+        })
+    }
+
+    #[test]
+    fn a_fault_in_the_code_stays_500() {
+        // 1064: a syntax error; 1062 is a duplicate key (mapped to 409 by the services).
+        for e in [
+            server(1064),
+            CommonError::Internal(anyhow::anyhow!("a bug")),
+        ] {
+            assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(e.code(), "internal_error");
+            assert_eq!(e.retry_after(), None);
+        }
+    }
 }

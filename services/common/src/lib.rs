@@ -1,6 +1,6 @@
 //! What every mall service shares, so no service copies it: typed config, JSON telemetry,
 //! trace ids, the standard error body, `/health` `/ready` `/metrics`, MySQL and Redis
-//! setup with embedded migrations, the service-to-service HTTP client, and the server loop
+//! setup with embedded migrations, the contract's limits, the service-to-service HTTP client, and the server loop
 //! (trace-id filter, request span, metrics, `X-Served-By`, graceful shutdown).
 
 /// Every service and auth-proxy allocate with mimalloc instead of glibc's malloc:
@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod logbuf;
 pub mod ops;
 pub mod server;

@@ -39,12 +39,14 @@ pub struct Payment {
 #[derive(Debug, Clone, Deserialize)]
 pub struct CatalogProduct {
     pub id: u64,
+    pub currency: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CartLine {
     pub product_id: u64,
     pub quantity: u32,
+    pub currency: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,6 +1,7 @@
 //! Checkout input that is valid by construction: the idempotency key, the order body, and
 //! the canonical hash that tells a retry from a different request.
 
+use mall_common::limits::{self, bounded, JsonInt, MAX_ORDER_LINES, MAX_QUANTITY};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,6 +31,15 @@ pub struct ItemQty {
     pub quantity: u32,
 }
 
+/// One line of `items` as sent: numbers of any size or form, checked by [`check_items`]
+/// so that every bad value gets a message naming its field and bound.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ItemBody {
+    pub product_id: JsonInt,
+    pub quantity: JsonInt,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
@@ -40,7 +50,7 @@ pub struct PaymentBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBody {
-    pub items: Option<Vec<ItemQty>>,
+    pub items: Option<Vec<ItemBody>>,
     pub payment: PaymentBody,
 }
 
@@ -57,16 +67,40 @@ impl OrderBody {
     }
 }
 
-/// Checks explicit items: 1–100 lines, quantities 1–99, each product once.
-pub fn check_items(items: &[ItemQty]) -> Result<(), String> {
-    if items.is_empty() || items.len() > 100 {
-        return Err("an order holds 1 to 100 products".into());
+/// Checks explicit items: 1–100 lines, a positive product id and a quantity of 1–99 each,
+/// each product once.
+pub fn check_items(items: &[ItemBody]) -> Result<Vec<ItemQty>, String> {
+    if items.is_empty() || items.len() > MAX_ORDER_LINES {
+        return Err(format!("an order holds 1 to {MAX_ORDER_LINES} products"));
     }
+    let checked = items
+        .iter()
+        .map(|i| {
+            let product_id = bounded("product_id", i.product_id, 1, i64::MAX)?;
+            let quantity = bounded("quantity", i.quantity, 1, MAX_QUANTITY)?;
+            Ok(ItemQty {
+                product_id: product_id.unsigned_abs(),
+                quantity: u32::try_from(quantity).map_err(|e| e.to_string())?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    check_lines(&checked)?;
+    Ok(checked)
+}
+
+/// The same rules for lines that are typed already (a cart's).
+pub fn check_lines(items: &[ItemQty]) -> Result<(), String> {
+    if items.is_empty() || items.len() > MAX_ORDER_LINES {
+        return Err(format!("an order holds 1 to {MAX_ORDER_LINES} products"));
+    }
+    let max = u32::try_from(MAX_QUANTITY).unwrap_or(u32::MAX);
     if items
         .iter()
-        .any(|i| i.product_id == 0 || i.quantity == 0 || i.quantity > 99)
+        .any(|i| i.product_id == 0 || i.quantity == 0 || i.quantity > max)
     {
-        return Err("each item needs a product_id and a quantity of 1 to 99".into());
+        return Err(format!(
+            "each item needs a product_id and a quantity of 1 to {MAX_QUANTITY}"
+        ));
     }
     let mut ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
     ids.sort_unstable();
@@ -74,6 +108,24 @@ pub fn check_items(items: &[ItemQty]) -> Result<(), String> {
         return Err("each product may appear once".into());
     }
     Ok(())
+}
+
+/// The total of an order's lines `(price, quantity)` when the mall can charge it: checked
+/// arithmetic, at most [`limits::MAX_TOTAL`] (`None` otherwise).
+pub fn order_total(lines: impl IntoIterator<Item = (i64, u32)>) -> Option<i64> {
+    let totals = lines
+        .into_iter()
+        .map(|(price, quantity)| limits::line_total(price, quantity))
+        .collect::<Option<Vec<i64>>>()?;
+    limits::sum(totals).filter(|t| *t <= limits::MAX_TOTAL)
+}
+
+/// Why an order whose total cannot be charged failed.
+pub fn total_too_large() -> String {
+    format!(
+        "the order's total exceeds {}, the largest amount the mall can charge",
+        limits::MAX_TOTAL
+    )
 }
 
 #[cfg(test)]
@@ -107,15 +159,51 @@ mod tests {
     }
 
     #[test]
+    fn totals_are_checked_never_wrapped() {
+        let max = limits::MAX_PRICE;
+        assert_eq!(order_total([(1_000, 2), (300, 5)]), Some(3_500));
+        assert_eq!(order_total(vec![(max, 99); 100]), Some(limits::MAX_TOTAL));
+        assert_eq!(order_total(vec![(max, 99); 101]), None);
+        assert_eq!(order_total([(i64::MAX - 7, 2)]), None);
+        assert_eq!(order_total([(i64::MAX, 1), (1, 1)]), None);
+        assert!(total_too_large().contains(&limits::MAX_TOTAL.to_string()));
+    }
+
+    #[test]
     fn items_are_checked() {
-        let i = |p, q| ItemQty {
-            product_id: p,
-            quantity: q,
+        let i = |p: i64, q: i64| ItemBody {
+            product_id: p.into(),
+            quantity: q.into(),
         };
-        assert!(check_items(&[i(1, 1), i(2, 99)]).is_ok());
+        assert_eq!(
+            check_items(&[i(1, 1), i(2, 99)]),
+            Ok(vec![
+                ItemQty {
+                    product_id: 1,
+                    quantity: 1
+                },
+                ItemQty {
+                    product_id: 2,
+                    quantity: 99
+                }
+            ])
+        );
         assert!(check_items(&[]).is_err());
         assert!(check_items(&[i(1, 0)]).is_err());
         assert!(check_items(&[i(1, 100)]).is_err());
         assert!(check_items(&[i(1, 1), i(1, 2)]).is_err());
+        assert!(check_items(&[i(0, 1)]).is_err());
+        for bad in [i(1, -1), i(1, i64::MAX), i(-1, 1)] {
+            let err = check_items(&[bad]).expect_err("out of range");
+            assert!(err.contains("must be a whole number from 1 to"), "{err}");
+        }
+        let fraction = ItemBody {
+            product_id: 1.into(),
+            quantity: JsonInt::NotWhole,
+        };
+        assert_eq!(
+            check_items(&[fraction]),
+            Err("quantity must be a whole number from 1 to 99".to_owned())
+        );
     }
 }

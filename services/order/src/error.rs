@@ -21,6 +21,9 @@ pub enum OrderError {
     NotCancellable,
     #[error("a service this request needs is unavailable; try again shortly")]
     Unavailable(#[source] anyhow::Error),
+    /// An order is in one currency (docs/openapi.yaml, Conventions: "currencies never mix").
+    #[error("all items of an order must share one currency; these are priced in {0}")]
+    CurrencyMismatch(String),
 }
 
 mall_common::service_error_basics!(OrderError);
@@ -30,9 +33,10 @@ impl ApiError for OrderError {
         match self {
             Self::Common(c) => c.status(),
             Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
-            Self::IdempotencyKeyReused | Self::OutOfStock(_) | Self::NotCancellable => {
-                StatusCode::CONFLICT
-            }
+            Self::IdempotencyKeyReused
+            | Self::OutOfStock(_)
+            | Self::NotCancellable
+            | Self::CurrencyMismatch(_) => StatusCode::CONFLICT,
             Self::CartEmpty => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -49,6 +53,7 @@ impl ApiError for OrderError {
             Self::PaymentDeclined => "payment_declined",
             Self::NotCancellable => "order_not_cancellable",
             Self::Unavailable(_) => "service_unavailable",
+            Self::CurrencyMismatch(_) => "currency_mismatch",
         }
     }
 

@@ -8,6 +8,7 @@ mod clients;
 pub mod config;
 pub mod domain;
 mod error;
+mod reconcile;
 mod routes;
 mod saga;
 pub mod storage;
@@ -45,7 +46,7 @@ pub async fn run(
         reconcile_after: config.reconcile_after,
     });
     let reconciler = tokio::spawn(
-        saga::reconcile_forever(state.clone(), config.reconcile_every)
+        reconcile::reconcile_forever(state.clone(), config.reconcile_every)
             .instrument(tracing::info_span!("reconciler")),
     );
     // The order service keeps nothing in Redis: readiness is its database.

@@ -1,18 +1,13 @@
-//! The checkout saga (docs/checkout.md): reserve → charge → settle, the reconciliation that
-//! settles what a request could not (gateway timeouts, crashes), and cancel. Every step is
-//! idempotent and every status change conditional, so a request, a retry and the
+//! The checkout saga (docs/checkout.md): reserve → charge → settle, and cancel; what a
+//! request could not settle (gateway timeouts, crashes) reconcile.rs settles later. Every
+//! step is idempotent and every status change conditional, so a request, a retry and the
 //! reconciler can all work on one order without charging twice or leaking stock.
 
-use std::time::Duration;
-
 use secrecy::SecretString;
-use tracing::Instrument;
 
 use crate::clients::Reserve;
-use crate::domain::ItemQty;
+use crate::domain::{order_total, total_too_large, ItemQty};
 use crate::error::OrderError;
-use mall_common::trace::{self, TraceId};
-
 use crate::storage::{self, Order};
 use crate::State;
 
@@ -67,23 +62,39 @@ pub async fn run(
         .first()
         .map(|i| i.currency.clone())
         .unwrap_or_else(|| "KRW".into());
-    if reservation.items.iter().any(|i| i.currency != currency) {
-        state.clients.release(order_id).await.ok();
-        storage::transition(
-            &state.pool,
-            order_id,
-            "pending",
-            "failed",
-            Some("mixed_currency"),
-            None,
-        )
-        .await?;
-        return Err(OrderError::validation(
-            "all items of an order must share one currency",
-        ));
-    }
+    // Checked again after the reservation: a product's currency or price may have changed
+    // since the order was checked (routes/orders.rs), and rows written before the price
+    // bound existed may hold any price.
+    let mixed = reservation.items.iter().any(|i| i.currency != currency);
+    let total = match order_total(reservation.items.iter().map(|i| (i.price, i.quantity))) {
+        Some(total) if !mixed => total,
+        _ => {
+            let (reason, error) = if mixed {
+                let e = OrderError::CurrencyMismatch("more than one currency".into());
+                ("mixed_currency", e)
+            } else {
+                ("total_too_large", OrderError::validation(total_too_large()))
+            };
+            state.clients.release(order_id).await.ok();
+            storage::transition(
+                &state.pool,
+                order_id,
+                "pending",
+                "failed",
+                Some(reason),
+                None,
+            )
+            .await?;
+            tracing::info!(
+                order_id,
+                reason,
+                "order failed before the charge; stock released"
+            );
+            return Err(error);
+        }
+    };
     // Also sets updated_at: the order is being worked on (keeps the reconciler away).
-    let total = storage::set_items(&state.pool, order_id, &reservation.items, &currency).await?;
+    storage::set_items(&state.pool, order_id, &reservation.items, total, &currency).await?;
     let payment = match state
         .clients
         .charge(order_id, origin.user_id, total, &currency, card_token)
@@ -104,7 +115,7 @@ pub async fn run(
 
 /// Applies a known payment outcome to a pending order; `origin` when the caller knows it
 /// (else it is read if the order is paid).
-async fn settle(
+pub(crate) async fn settle(
     state: &State,
     order_id: u64,
     payment_status: &str,
@@ -179,81 +190,6 @@ async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64, origin: Opt
                 error = format!("{e:#}"),
                 "order paid but the cart could not be emptied"
             );
-        }
-    }
-}
-
-/// One reconciliation round over stale pending orders.
-pub async fn reconcile_once(state: &State) -> anyhow::Result<usize> {
-    let stale = storage::stale_pending(&state.pool, state.reconcile_after.as_secs()).await?;
-    let mut settled = 0;
-    for (order_id, trace) in stale {
-        // Settled under the trace of the request that created the order, so the customer's
-        // trace id tells the whole story, and the calls made here carry that id.
-        let trace = trace
-            .as_deref()
-            .and_then(TraceId::parse)
-            .unwrap_or_else(TraceId::generate);
-        let span = tracing::info_span!("reconcile", trace_id = %trace, order_id);
-        let work = trace::scope(trace, reconcile_order(state, order_id)).instrument(span.clone());
-        match work.await {
-            Ok(true) => settled += 1,
-            Ok(false) => {}
-            Err(e) => span.in_scope(|| {
-                tracing::warn!(
-                    order_id,
-                    error = format!("{e:#}"),
-                    "reconciliation of an order failed; retrying next round"
-                )
-            }),
-        }
-    }
-    Ok(settled)
-}
-
-async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
-    match state.clients.payment_of(order_id).await? {
-        Some(p) if p.status == "approved" || p.status == "declined" => {
-            settle(state, order_id, &p.status, p.id, None)
-                .await
-                .map_err(anyhow::Error::new)?;
-            tracing::info!(order_id = order_id, payment_status = %p.status, "reconciled from the payment's real state");
-            Ok(true)
-        }
-        Some(_) => Ok(false),
-        // The charge never reached the payment service: nothing was charged.
-        None => {
-            state.clients.release(order_id).await?;
-            if storage::transition(
-                &state.pool,
-                order_id,
-                "pending",
-                "failed",
-                Some("not_charged"),
-                None,
-            )
-            .await?
-            {
-                tracing::info!(
-                    order_id = order_id,
-                    "reconciled: never charged; stock released, order failed"
-                );
-            }
-            Ok(true)
-        }
-    }
-}
-
-/// Reconciles at start-up and then every `every`, until the task is dropped.
-pub async fn reconcile_forever(state: std::sync::Arc<State>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match reconcile_once(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(settled = n, "reconciliation round"),
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "reconciliation round failed"),
         }
     }
 }

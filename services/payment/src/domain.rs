@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
+use mall_common::limits::MAX_TOTAL;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -34,8 +35,10 @@ impl NewPayment {
         if body.order_id == 0 || body.user_id == 0 {
             return Err("order_id and user_id must be positive".into());
         }
-        if body.amount <= 0 {
-            return Err("amount must be a positive number of minor units".into());
+        if !(1..=MAX_TOTAL).contains(&body.amount) {
+            return Err(format!(
+                "amount must be a whole number of minor units from 1 to {MAX_TOTAL}"
+            ));
         }
         if !(body.currency.len() == 3 && body.currency.bytes().all(|b| b.is_ascii_uppercase())) {
             return Err("currency must be three upper-case letters (ISO 4217)".into());
@@ -137,6 +140,8 @@ mod tests {
             body(0, 1000, "KRW", "tok_ok"),
             body(3, 0, "KRW", "tok_ok"),
             body(3, -1, "KRW", "tok_ok"),
+            body(3, MAX_TOTAL + 1, "KRW", "tok_ok"),
+            body(3, i64::MAX, "KRW", "tok_ok"),
             body(3, 1000, "krw", "tok_ok"),
             body(3, 1000, "KRW", ""),
             body(3, 1000, "KRW", "tok ok"),

@@ -77,7 +77,7 @@ pub async fn insert_pending(
     p: &NewPayment,
     now: NaiveDateTime,
 ) -> Result<Inserted, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let inserted = conn
         .exec_drop(
             "INSERT INTO payments (order_id, user_id, amount, currency, status, created_at, updated_at)
@@ -134,7 +134,7 @@ async fn find_one(
     column: &'static str,
     value: u64,
 ) -> Result<Option<Payment>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let row: Option<Row> = conn
         .exec_first(
             format!("SELECT {COLUMNS} FROM payments WHERE {column} = ?"),
@@ -152,7 +152,7 @@ pub async fn claim_attempt(
     id: u64,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET updated_at = ? WHERE id = ? AND status = 'pending'",
         (now, id),
@@ -172,7 +172,7 @@ pub async fn settle(
     charge_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Payment>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
          WHERE id = ? AND status = 'pending'",
@@ -202,7 +202,7 @@ pub async fn decline_untouched(
     seen_updated_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = 'declined', updated_at = ?
          WHERE id = ? AND status = 'pending' AND updated_at = ?",
@@ -219,7 +219,7 @@ pub async fn mark_refunded(
     id: u64,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND status = 'approved'",
         (now, id),

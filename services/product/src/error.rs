@@ -9,8 +9,10 @@ pub enum ProductError {
     Common(#[from] CommonError),
     #[error("not enough stock for product {product_id}")]
     OutOfStock { product_id: u64 },
-    #[error("stock cannot go below zero")]
-    InsufficientStock,
+    #[error("stock cannot go below zero: the stock is {stock} and the change is {delta}")]
+    InsufficientStock { stock: i64, delta: i64 },
+    #[error("stock cannot exceed {max}: the stock is {stock} and the change is {delta}", max = crate::domain::MAX_STOCK)]
+    StockLimitExceeded { stock: i64, delta: i64 },
     #[error("{0}")]
     Conflict(String),
 }
@@ -21,9 +23,10 @@ impl ApiError for ProductError {
     fn status(&self) -> StatusCode {
         match self {
             Self::Common(c) => c.status(),
-            Self::OutOfStock { .. } | Self::InsufficientStock | Self::Conflict(_) => {
-                StatusCode::CONFLICT
-            }
+            Self::OutOfStock { .. }
+            | Self::InsufficientStock { .. }
+            | Self::StockLimitExceeded { .. }
+            | Self::Conflict(_) => StatusCode::CONFLICT,
         }
     }
 
@@ -31,7 +34,8 @@ impl ApiError for ProductError {
         match self {
             Self::Common(c) => c.code(),
             Self::OutOfStock { .. } => "out_of_stock",
-            Self::InsufficientStock => "insufficient_stock",
+            Self::InsufficientStock { .. } => "insufficient_stock",
+            Self::StockLimitExceeded { .. } => "stock_limit_exceeded",
             Self::Conflict(_) => "conflict",
         }
     }

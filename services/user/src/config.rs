@@ -66,13 +66,32 @@ pub struct Cli {
     #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 2_592_000)]
     pub refresh_ttl_secs: u64,
 
-    /// Failed logins per email within the window before 429.
+    /// Failed logins per source address + account before further attempts are slowed
+    /// down (429 with Retry-After between attempts; docs/limits.md).
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
 
-    /// The failed-login window in seconds.
+    /// Failed logins per source address, over all accounts, before attempts from it are
+    /// slowed down likewise.
+    #[arg(long, env = "LOGIN_ADDRESS_MAX_FAILURES", default_value_t = 100)]
+    pub login_address_max_failures: u32,
+
+    /// Seconds a failed-login counter lives after its last failure.
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: u64,
+
+    /// The longest wait, in seconds, between two login attempts past a threshold (the wait
+    /// doubles from 1 s with every failure).
+    #[arg(long, env = "LOGIN_MAX_DELAY_SECS", default_value_t = 60)]
+    pub login_max_delay_secs: u64,
+
+    /// Registration attempts per source address within REGISTER_WINDOW_SECS before 429.
+    #[arg(long, env = "REGISTER_MAX_PER_ADDRESS", default_value_t = 500)]
+    pub register_max_per_address: u32,
+
+    /// The registration window in seconds (fixed, from the address's first attempt).
+    #[arg(long, env = "REGISTER_WINDOW_SECS", default_value_t = 3600)]
+    pub register_window_secs: u64,
 
     /// Email of an account that must exist with the admin role.
     #[arg(long, env = "BOOTSTRAP_ADMIN_EMAIL")]
@@ -103,7 +122,11 @@ pub struct Config {
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub login_max_failures: u32,
+    pub login_address_max_failures: u32,
     pub login_window_secs: u64,
+    pub login_max_delay_secs: u64,
+    pub register_max_per_address: u32,
+    pub register_window_secs: u64,
     pub bootstrap_admin: Option<(Email, SecretString)>,
 }
 
@@ -114,12 +137,21 @@ impl Cli {
                 "ACCESS_TOKEN_TTL_SECS must be 1..={MAX_ACCESS_TTL_SECS}"
             ));
         }
-        if self.login_max_failures == 0 || self.login_window_secs == 0 || self.keys_rescan_secs == 0
+        if self.login_max_failures == 0
+            || self.login_address_max_failures == 0
+            || self.login_window_secs == 0
+            || self.login_max_delay_secs == 0
+            || self.register_max_per_address == 0
+            || self.register_window_secs == 0
+            || self.keys_rescan_secs == 0
         {
             return Err(
-                "LOGIN_MAX_FAILURES, LOGIN_WINDOW_SECS and JWT_KEYS_RESCAN_SECS must be positive"
+                "LOGIN_MAX_FAILURES, LOGIN_ADDRESS_MAX_FAILURES, LOGIN_WINDOW_SECS, LOGIN_MAX_DELAY_SECS, REGISTER_MAX_PER_ADDRESS, REGISTER_WINDOW_SECS and JWT_KEYS_RESCAN_SECS must be positive"
                     .into(),
             );
+        }
+        if self.login_max_delay_secs > self.login_window_secs {
+            return Err("LOGIN_MAX_DELAY_SECS must not exceed LOGIN_WINDOW_SECS".into());
         }
         let bootstrap_admin = match (
             self.bootstrap_admin_email,
@@ -159,7 +191,11 @@ impl Cli {
             access_ttl_secs: self.access_ttl_secs,
             refresh_ttl_secs: self.refresh_ttl_secs,
             login_max_failures: self.login_max_failures,
+            login_address_max_failures: self.login_address_max_failures,
             login_window_secs: self.login_window_secs,
+            login_max_delay_secs: self.login_max_delay_secs,
+            register_max_per_address: self.register_max_per_address,
+            register_window_secs: self.register_window_secs,
             bootstrap_admin,
         })
     }

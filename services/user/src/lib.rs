@@ -1,7 +1,7 @@
 //! The user service: accounts (Argon2id passwords), EdDSA access tokens with `kid`, opaque
-//! rotating refresh tokens with reuse detection, the JWKS, the login limit and the admin
-//! user endpoints. It never validates access tokens itself: auth-proxy does, and nginx
-//! passes the verified identity (`X-User-Id`, `X-User-Roles`, `X-Token-Id`).
+//! rotating refresh tokens with reuse detection, the JWKS, the login and registration limits
+//! and the admin user endpoints. It never validates access tokens itself: auth-proxy does,
+//! and nginx passes the verified identity (`X-User-Id`, `X-User-Roles`, `X-Token-Id`).
 
 pub mod config;
 pub mod domain;
@@ -28,7 +28,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::keys::KeyStore;
 use crate::passwords::Passwords;
-use crate::ratelimit::LoginLimit;
+use crate::ratelimit::{LoginLimit, RegisterLimit};
 use crate::tokens::Issuer;
 
 /// What the handlers share.
@@ -39,6 +39,7 @@ pub struct State {
     issuer: Issuer,
     passwords: Passwords,
     limit: LoginLimit,
+    register_limit: RegisterLimit,
     refresh_ttl_secs: u64,
 }
 
@@ -77,8 +78,15 @@ pub async fn run(
         passwords,
         limit: LoginLimit {
             redis: redis.clone(),
-            max_failures: config.login_max_failures,
+            pair_max_failures: config.login_max_failures,
+            address_max_failures: config.login_address_max_failures,
             window_secs: config.login_window_secs,
+            max_delay_secs: config.login_max_delay_secs,
+        },
+        register_limit: RegisterLimit {
+            redis: redis.clone(),
+            max_per_address: config.register_max_per_address,
+            window_secs: config.register_window_secs,
         },
         refresh_ttl_secs: config.refresh_ttl_secs,
     });

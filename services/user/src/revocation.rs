@@ -9,22 +9,30 @@ use tracing::instrument;
 /// Longest access-token lifetime plus leeway: older entries can no longer match a token.
 const KEEP_SECS: i64 = 900 + 60;
 
-/// Revokes one access token until its `exp`.
-#[instrument(skip_all)]
-pub async fn revoke_token(redis: &Redis, jti: &str, exp: i64) -> Result<(), redis::RedisError> {
+/// Revokes access tokens `(jti, exp)`, each until its `exp`, in one atomic pipeline: the
+/// sorted set for the resync and one push per token (the message auth-proxy applies).
+#[instrument(skip_all, fields(tokens = tokens.len()))]
+pub async fn revoke_tokens(
+    redis: &Redis,
+    tokens: &[(String, i64)],
+) -> Result<(), redis::RedisError> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
     let now = chrono::Utc::now().timestamp();
     let set = redis.key("revoked:jti");
-    let msg = json!({ "kind": "jti", "jti": jti, "exp": exp }).to_string();
-    redis::pipe()
-        .atomic()
-        .zadd(&set, jti, exp)
-        .ignore()
-        .zrembyscore(&set, "-inf", now - 1)
-        .ignore()
-        .publish(redis.key("revocations"), msg)
-        .ignore()
-        .query_async::<()>(&mut redis.conn())
-        .await
+    let channel = redis.key("revocations");
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for (jti, exp) in tokens {
+        pipe.zadd(&set, jti, *exp).ignore();
+    }
+    pipe.zrembyscore(&set, "-inf", now - 1).ignore();
+    for (jti, exp) in tokens {
+        let msg = json!({ "kind": "jti", "jti": jti, "exp": exp }).to_string();
+        pipe.publish(&channel, msg).ignore();
+    }
+    pipe.query_async::<()>(&mut redis.conn()).await
 }
 
 /// Revokes every token of `user_id` issued at or before `before` (unix seconds).

@@ -10,9 +10,11 @@ use warp::{Filter, Reply};
 
 use mall_common::http::with_state;
 
-use super::{price, priced};
+use super::priced;
 use crate::domain::{Quantity, QuantityBody};
 use crate::error::CartError;
+use crate::pricing::price;
+use crate::storage::Line;
 use crate::State;
 
 pub fn routes(
@@ -55,23 +57,19 @@ async fn view(state: Arc<State>, id: Identity) -> Result<Response, CartError> {
 /// One catalog lookup, before the write: the product being set (404 when it is not a live
 /// product) together with the lines already in the cart, so the answer is priced from the
 /// same lookup. Only lines that appeared meanwhile (a concurrent change by the same
-/// shopper) need a second one. The size limit is checked against the lines just read: a
-/// concurrent add by the same shopper can pass it at the same moment, as with any
-/// check-then-write (the limit bounds a cart's size; nothing depends on it exactly).
+/// shopper) need a second one. The size limit, the cart's one currency and its total are
+/// checked against the lines just read: a concurrent add by the same shopper can pass them
+/// at the same moment, as with any check-then-write (what is read later is priced per
+/// currency, with checked totals, whatever got in).
 async fn set(
     state: Arc<State>,
     id: Identity,
     product_id: u64,
     body: QuantityBody,
 ) -> Result<Response, CartError> {
-    let q = Quantity::try_from(body.quantity).map_err(CartError::validation)?;
-    let mut asked: Vec<u64> = state
-        .carts
-        .lines(id.user_id)
-        .await?
-        .iter()
-        .map(|l| l.product_id)
-        .collect();
+    let q = Quantity::parse(body.quantity).map_err(CartError::validation)?;
+    let mut lines = state.carts.lines(id.user_id).await?;
+    let mut asked: Vec<u64> = lines.iter().map(|l| l.product_id).collect();
     let new_line = !asked.contains(&product_id);
     let full = asked.len() >= state.max_lines as usize;
     if new_line {
@@ -82,15 +80,36 @@ async fn set(
         .products(&asked)
         .await
         .map_err(CartError::CatalogUnavailable)?;
-    if !known.contains_key(&product_id) {
+    let Some(product) = known.get(&product_id) else {
         return Err(CartError::not_found("no such product"));
-    }
+    };
     if new_line && full {
         return Err(CartError::validation(format!(
             "a cart holds at most {} different products",
             state.max_lines
         )));
     }
+    if new_line {
+        let other = lines
+            .iter()
+            .filter_map(|l| known.get(&l.product_id))
+            .find(|p| p.currency != product.currency);
+        if let Some(other) = other {
+            return Err(CartError::CurrencyMismatch {
+                cart: other.currency.clone(),
+                product: product.name.clone(),
+                currency: product.currency.clone(),
+            });
+        }
+    }
+    match lines.iter_mut().find(|l| l.product_id == product_id) {
+        Some(l) => l.quantity = q.get(),
+        None => lines.push(Line {
+            product_id,
+            quantity: q.get(),
+        }),
+    }
+    price(&lines, &known).map_err(CartError::validation)?;
     state.carts.set(id.user_id, product_id, q).await?;
     tracing::info!(product_id, quantity = q.get(), "cart line set");
     let lines = state.carts.lines(id.user_id).await?;
@@ -108,7 +127,8 @@ async fn set(
                 .map_err(CartError::CatalogUnavailable)?,
         );
     }
-    Ok(warp::reply::json(&price(&lines, &known)).into_response())
+    let cart = price(&lines, &known).map_err(CartError::validation)?;
+    Ok(warp::reply::json(&cart).into_response())
 }
 
 async fn remove(state: Arc<State>, id: Identity, product_id: u64) -> Result<Response, CartError> {

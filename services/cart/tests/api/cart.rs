@@ -16,9 +16,9 @@ async fn lines_carry_current_name_price_and_totals() {
     assert_eq!(
         cart,
         json!({"items": [
-            {"product_id": kettle, "name": "Kettle", "price": 30000, "quantity": 2, "line_total": 60000},
-            {"product_id": pan, "name": "Pan", "price": 12000, "quantity": 1, "line_total": 12000}
-        ], "total": 72000})
+            {"product_id": kettle, "name": "Kettle", "price": 30000, "currency": "KRW", "quantity": 2, "line_total": 60000},
+            {"product_id": pan, "name": "Pan", "price": 12000, "currency": "KRW", "quantity": 1, "line_total": 12000}
+        ], "currency": "KRW", "total": 72000, "totals": [{"currency": "KRW", "total": 72000}]})
     );
     // Setting again replaces the quantity.
     assert_eq!(app.put(kettle, 1).await.status(), 200);
@@ -44,7 +44,11 @@ async fn a_deleted_product_drops_out_without_error() {
     let a = app.create_product("A", 100).await;
     let b = app.create_product("B", 200).await;
     app.put_ok(a, 1).await;
-    assert_eq!(app.put_ok(b, 1).await["total"], 300, "both lines are in the cart");
+    assert_eq!(
+        app.put_ok(b, 1).await["total"],
+        300,
+        "both lines are in the cart"
+    );
     app.delete_product(a).await;
     let cart = app.cart().await;
     assert_eq!(cart["items"].as_array().unwrap().len(), 1);
@@ -140,7 +144,10 @@ async fn remove_and_clear() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(app.cart().await, json!({"items": [], "total": 0}));
+    assert_eq!(
+        app.cart().await,
+        json!({"items": [], "currency": null, "total": 0, "totals": []})
+    );
 }
 
 #[tokio::test]
@@ -219,22 +226,60 @@ async fn catalog_down_is_503_not_wrong_prices() {
 #[tokio::test]
 async fn without_redis_the_cart_still_answers_from_mysql_and_never_serves_a_stale_copy() {
     let redis = RedisServer::start();
-    let port = redis.port;
     let app = spawn_with_redis(&redis.url()).await;
     let a = app.create_product("A", 100).await;
     app.put_ok(a, 1).await;
-    assert_eq!(app.cart().await["total"], 100); // cached now
-    drop(redis);
-    assert_eq!(app.put(a, 2).await.status(), 200);
+    assert_eq!(app.cart().await["total"], 100);
+    let one = json!([{"product_id": a, "quantity": 1}]);
+    assert_eq!(
+        cached_lines(&app, &redis).await,
+        Some(one.clone()),
+        "cached now"
+    );
+
+    // Redis goes away with the cart still in it (saved to disk); the write reaches MySQL
+    // but cannot invalidate that copy.
+    let stopped = redis.stop_keeping_data();
+    app.put_ok(a, 2).await;
     assert_eq!(app.cart().await["total"], 200);
-    // Redis returns with the old copy still in it would be the classic stale-cache bug;
-    // a fresh server has nothing, so prove the dirty-user path by reading right away.
-    let _redis = RedisServer::start_on(port);
+
+    // Redis comes back holding the old copy: the classic stale-cache bug, unless the
+    // service drops it before it uses the cache again.
+    let redis = stopped.restart();
+    assert_eq!(
+        cached_lines(&app, &redis).await,
+        Some(one),
+        "Redis came back with the copy cached before the outage"
+    );
+    let two = json!([{"product_id": a, "quantity": 2}]);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    // Until the service has used Redis again (the fresh lines cached in place of the old
+    // copy), every read shows what MySQL holds.
+    while cached_lines(&app, &redis).await.as_ref() != Some(&two) {
+        assert_eq!(
+            app.cart().await["total"],
+            200,
+            "the copy cached before the outage was served"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the service never used the cache again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for _ in 0..3 {
         assert_eq!(app.cart().await["total"], 200);
     }
-    assert_eq!(app.put(a, 3).await.status(), 200);
+    app.put_ok(a, 3).await;
     assert_eq!(app.cart().await["total"], 300);
+}
+
+/// The lines the Redis at `redis` holds for the test's shopper, if any.
+async fn cached_lines(app: &crate::helpers::TestApp, redis: &RedisServer) -> Option<Value> {
+    let redis = mall_common::cache::Redis::new(&redis.url(), &app.redis_prefix).unwrap();
+    redis
+        .get_json(&redis.key(&format!("cart:{}", app.user_id)))
+        .await
 }
 
 /// Many shoppers filling their carts at once: every write succeeds (an earlier single-

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub product: String,
     pub http: reqwest::Client,
     pub user_id: u64,
+    /// The prefix of the cart service's Redis keys.
+    pub redis_prefix: String,
     product_svc: Option<Running>,
     _cart_svc: Running,
 }
@@ -77,6 +79,7 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         product,
         http: reqwest::Client::new(),
         user_id: 1 + u64::from(rand_u16()),
+        redis_prefix: prefix,
         product_svc: Some(Running {
             stop: Some(ptx),
             _db: product_db,
@@ -129,7 +132,10 @@ impl TestApp {
         let r = self.put(product_id, quantity).await;
         let status = r.status();
         let body = r.text().await.unwrap();
-        assert_eq!(status, 200, "setting {quantity} x product {product_id}: {body}");
+        assert_eq!(
+            status, 200,
+            "setting {quantity} x product {product_id}: {body}"
+        );
         serde_json::from_str(&body).unwrap()
     }
 

@@ -9,7 +9,7 @@ use mall_common::error::respond;
 use mall_common::http::{
     json_reply, require_role, with_state, Identity, PageOf, PageQuery, Paging,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use warp::reply::Response;
 use warp::Filter;
 
@@ -89,6 +89,21 @@ async fn stats(state: Arc<State>) -> Result<Response, OrderError> {
     }
     Ok(json_reply(
         StatusCode::OK,
-        &serde_json::json!({ "users": users, "products": products, "orders_by_status": orders_by_status, "revenue": revenue }),
+        &Stats {
+            users,
+            products,
+            orders_by_status,
+            revenue,
+        },
     ))
+}
+
+/// `GET /api/admin/stats`: `revenue` is per currency (`{"KRW": 123000}`), an amount in each
+/// currency's minor unit, never a sum across currencies.
+#[derive(Serialize)]
+struct Stats<'a> {
+    users: u64,
+    products: u64,
+    orders_by_status: BTreeMap<&'a str, u64>,
+    revenue: BTreeMap<String, i128>,
 }

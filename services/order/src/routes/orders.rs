@@ -11,7 +11,9 @@ use mall_common::http::{
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::domain::{check_items, IdempotencyKey, ItemQty, OrderBody};
+use crate::domain::{
+    check_items, check_lines, total_too_large, IdempotencyKey, ItemQty, OrderBody,
+};
 use crate::error::OrderError;
 use crate::storage::{self, Order};
 use crate::{saga, State};
@@ -63,9 +65,10 @@ fn answer(order: &Order) -> Result<Response, OrderError> {
             order.items.first().map_or(0, |i| i.product_id),
         )),
         (_, Some("payment_declined")) => Err(OrderError::PaymentDeclined),
-        (_, Some("mixed_currency")) => Err(OrderError::validation(
-            "all items of an order must share one currency",
+        (_, Some("mixed_currency")) => Err(OrderError::CurrencyMismatch(
+            "more than one currency".into(),
         )),
+        (_, Some("total_too_large")) => Err(OrderError::validation(total_too_large())),
         _ => Err(OrderError::PaymentDeclined),
     }
 }
@@ -111,8 +114,8 @@ async fn create(
     // service down) first looks for an order under its key: an existing one decides the
     // answer, as if the key had been looked up first (a retry of a cart checkout whose cart
     // that order emptied replays the order, not `cart_empty`).
-    let items = match order_items(&state, id.user_id, &body).await {
-        Ok(items) => items,
+    let (items, currency) = match order_items(&state, id.user_id, &body).await {
+        Ok(found) => found,
         Err(e) => {
             return match storage::find_by_key(&state.pool, id.user_id, key.as_str()).await? {
                 Some(existing) => replay(&state, existing, &hash).await,
@@ -125,7 +128,7 @@ async fn create(
         id.user_id,
         key.as_str(),
         &hash,
-        "KRW",
+        &currency,
         from_cart,
     )
     .await?
@@ -145,16 +148,18 @@ async fn create(
     answer(&current(&state, order_id).await?)
 }
 
-/// The lines to order, checked: the body's `items`, which must name live products, or the
-/// cart's lines. The cart service prices the cart through the catalog's batch lookup and
-/// leaves out the lines of products gone from it (cart's `routes::priced`), so its lines
-/// name live products already and are not looked up a second time.
+/// The lines to order, checked, and their one currency: the body's `items`, which must
+/// name live products, or the cart's lines. The cart service prices the cart through the
+/// catalog's batch lookup and leaves out the lines of products gone from it (cart's
+/// `routes::priced`), so its lines name live products already and are not looked up a
+/// second time. Items in more than one currency are refused before anything is reserved
+/// (a currency changed meanwhile is caught again after the reservation: saga.rs).
 async fn order_items(
     state: &State,
     user_id: u64,
     body: &OrderBody,
-) -> Result<Vec<ItemQty>, OrderError> {
-    let Some(items) = &body.items else {
+) -> Result<(Vec<ItemQty>, String), OrderError> {
+    let Some(sent) = &body.items else {
         let cart = state
             .clients
             .cart(user_id)
@@ -171,10 +176,11 @@ async fn order_items(
         if items.is_empty() {
             return Err(OrderError::CartEmpty);
         }
-        check_items(&items).map_err(OrderError::validation)?;
-        return Ok(items);
+        check_lines(&items).map_err(OrderError::validation)?;
+        let currency = one_currency(cart.items.iter().map(|l| l.currency.as_str()))?;
+        return Ok((items, currency));
     };
-    check_items(items).map_err(OrderError::validation)?;
+    let items = check_items(sent).map_err(OrderError::validation)?;
     let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
     let live = state
         .clients
@@ -184,7 +190,20 @@ async fn order_items(
     if let Some(missing) = ids.iter().find(|pid| !live.iter().any(|p| p.id == **pid)) {
         return Err(OrderError::not_found(format!("no such product: {missing}")));
     }
-    Ok(items.clone())
+    let currency = one_currency(live.iter().map(|p| p.currency.as_str()))?;
+    Ok((items, currency))
+}
+
+/// The one currency of `currencies`, or the refusal naming them all.
+fn one_currency<'a>(currencies: impl Iterator<Item = &'a str>) -> Result<String, OrderError> {
+    let mut all: Vec<&str> = currencies.collect();
+    all.sort_unstable();
+    all.dedup();
+    match all.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Ok("KRW".to_owned()),
+        several => Err(OrderError::CurrencyMismatch(several.join(" and "))),
+    }
 }
 
 async fn list(state: Arc<State>, id: Identity, q: PageQuery) -> Result<Response, OrderError> {

@@ -3,6 +3,7 @@
 //! the current status, so concurrent settlers (a request and the reconciler) never both win.
 //! Public for the integration tests, which call it against a database of their own.
 
+mod list;
 mod status;
 
 use chrono::NaiveDateTime;
@@ -14,6 +15,7 @@ use tracing::instrument;
 
 use crate::clients::ReservedItem;
 
+pub use list::{page, stats};
 pub use status::{insert, insert_at, transition, transition_at};
 
 pub const MIGRATIONS: &[mall_common::db::Migration] = &[
@@ -41,6 +43,29 @@ pub struct Item {
     pub price: i64,
     pub quantity: u32,
     pub line_total: i64,
+}
+
+/// A stored line with its total. Every stored line was checked before it was written
+/// (saga.rs), so an overflow here means a row nothing should have written: an error, never
+/// a wrapped or saturated number.
+fn item(
+    product_id: u64,
+    name: String,
+    price: i64,
+    quantity: u32,
+) -> Result<Item, mysql_async::Error> {
+    let line_total = mall_common::limits::line_total(price, quantity).ok_or_else(|| {
+        mysql_async::Error::Other(
+            format!("the line total of product {product_id} overflows").into(),
+        )
+    })?;
+    Ok(Item {
+        product_id,
+        name,
+        price,
+        quantity,
+        line_total,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,37 +124,6 @@ fn order(r: Row) -> Order {
     }
 }
 
-async fn with_items<C: Queryable>(
-    conn: &mut C,
-    mut orders: Vec<Order>,
-) -> Result<Vec<Order>, mysql_async::Error> {
-    if orders.is_empty() {
-        return Ok(orders);
-    }
-    let ids = orders
-        .iter()
-        .map(|o| o.id.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let rows: Vec<(u64, u64, String, i64, u32)> = conn
-        .query(format!(
-            "SELECT order_id, product_id, name, price, quantity FROM order_items WHERE order_id IN ({ids}) ORDER BY product_id"
-        ))
-        .await?;
-    for (order_id, product_id, name, price, quantity) in rows {
-        if let Some(o) = orders.iter_mut().find(|o| o.id == order_id) {
-            o.items.push(Item {
-                product_id,
-                name,
-                price,
-                quantity,
-                line_total: price * i64::from(quantity),
-            });
-        }
-    }
-    Ok(orders)
-}
-
 /// An order found by its idempotency key: what tells a retry from another request.
 #[derive(Debug, Clone)]
 pub struct Keyed {
@@ -143,7 +137,7 @@ pub async fn find_by_key(
     user_id: u64,
     key: &str,
 ) -> Result<Option<Keyed>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let row: Option<(u64, String)> = conn
         .exec_first(
             "SELECT id, request_hash FROM orders WHERE user_id = ? AND idempotency_key = ?",
@@ -164,7 +158,7 @@ pub async fn find(
     id: u64,
     owner: Option<u64>,
 ) -> Result<Option<Order>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let mut result = conn
         .query_iter(format!(
             "SELECT {COLUMNS} FROM orders WHERE id = {id};
@@ -193,26 +187,20 @@ pub async fn find(
     );
     o.items = items
         .into_iter()
-        .map(|(product_id, name, price, quantity)| Item {
-            product_id,
-            name,
-            price,
-            quantity,
-            line_total: price * i64::from(quantity),
-        })
-        .collect();
+        .map(|(product_id, name, price, quantity)| item(product_id, name, price, quantity))
+        .collect::<Result<_, _>>()?;
     Ok(Some(o))
 }
 
-/// Records the reserved items, the total (the reservation's current catalog prices) and
-/// its currency (the order row is created before the items are known, as `KRW`).
+/// Records the reserved items, their total (computed and checked by the caller, from the
+/// reservation's current catalog prices) and its currency.
 ///
 /// Two statements without a transaction (which would cost two more round trips). Both run
 /// before the charge, and the charge is made only after both succeeded. If the process
 /// dies between them (or the second fails), the order stays `pending` with no payment and
 /// an `updated_at` from its creation: the reconciler finds it stale, the payment service
 /// has no payment for it (404), so the reservation is released and the order failed
-/// `not_charged` (saga::reconcile_order), as after a crash before either write; that
+/// `not_charged` (reconcile::reconcile_order), as after a crash before either write; that
 /// failed order just keeps its lines beside a total of 0. A concurrent read of a pending
 /// order could already see lines beside a total of 0 before ([`find`] never read in one
 /// snapshot).
@@ -221,10 +209,10 @@ pub async fn set_items(
     pool: &Pool,
     order_id: u64,
     items: &[ReservedItem],
+    total: i64,
     currency: &str,
-) -> Result<i64, mysql_async::Error> {
-    let total: i64 = items.iter().map(|i| i.price * i64::from(i.quantity)).sum();
-    let mut conn = pool.get_conn().await?;
+) -> Result<(), mysql_async::Error> {
+    let mut conn = mall_common::db::conn(pool).await?;
     if !items.is_empty() {
         // One statement for every line (a checkout's saga is MySQL-bound: docs/performance.md).
         let rows = vec!["(?, ?, ?, ?, ?)"; items.len()].join(", ");
@@ -250,7 +238,7 @@ pub async fn set_items(
         (total, currency, now_naive(), order_id),
     )
     .await?;
-    Ok(total)
+    Ok(())
 }
 
 /// Whose order it is and whether it was ordered from the cart (what the reconciler's
@@ -259,7 +247,7 @@ pub async fn owner_and_origin(
     pool: &Pool,
     order_id: u64,
 ) -> Result<Option<(u64, bool)>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     conn.exec_first(
         "SELECT user_id, from_cart FROM orders WHERE id = ?",
         (order_id,),
@@ -273,7 +261,7 @@ pub async fn stale_pending(
     pool: &Pool,
     older_than_secs: u64,
 ) -> Result<Vec<(u64, Option<String>)>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let cutoff = now_naive()
         - chrono::Duration::seconds(i64::try_from(older_than_secs).unwrap_or(i64::MAX / 2_000));
     conn.exec(
@@ -281,62 +269,4 @@ pub async fn stale_pending(
         (cutoff,),
     )
     .await
-}
-
-/// A page of orders, newest first; of one user, or filtered by status (admin).
-#[instrument(skip_all)]
-pub async fn page(
-    pool: &Pool,
-    user: Option<u64>,
-    status: Option<&str>,
-    offset: u64,
-    limit: u32,
-) -> Result<(Vec<Order>, u64), mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
-    let mut filter = vec!["1 = 1"];
-    let mut params: Vec<mysql_async::Value> = Vec::new();
-    if let Some(u) = user {
-        filter.push("user_id = ?");
-        params.push(u.into());
-    }
-    if let Some(s) = status {
-        filter.push("status = ?");
-        params.push(s.into());
-    }
-    let filter = filter.join(" AND ");
-    let total: Option<u64> = conn
-        .exec_first(
-            format!("SELECT COUNT(*) FROM orders WHERE {filter}"),
-            params.clone(),
-        )
-        .await?;
-    params.push(limit.into());
-    params.push(offset.into());
-    let rows: Vec<Row> = conn
-        .exec(
-            format!(
-                "SELECT {COLUMNS} FROM orders WHERE {filter} ORDER BY id DESC LIMIT ? OFFSET ?"
-            ),
-            params,
-        )
-        .await?;
-    let mut orders: Vec<Order> = rows.into_iter().map(order).collect();
-    if user.is_none() {
-        for o in &mut orders {
-            o.user_id = Some(o.owner);
-        }
-    }
-    Ok((with_items(&mut conn, orders).await?, total.unwrap_or(0)))
-}
-
-/// `(status, count)` pairs and the revenue of paid orders.
-pub async fn stats(pool: &Pool) -> Result<(Vec<(String, u64)>, i64), mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
-    let by_status: Vec<(String, u64)> = conn
-        .query("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
-        .await?;
-    let revenue: Option<Option<i64>> = conn
-        .query_first("SELECT CAST(SUM(total) AS SIGNED) FROM orders WHERE status = 'paid'")
-        .await?;
-    Ok((by_status, revenue.flatten().unwrap_or(0)))
 }

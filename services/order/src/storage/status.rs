@@ -100,7 +100,7 @@ async fn call<T>(
 where
     T: mysql_async::prelude::FromRow + Send + 'static,
 {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let answer = conn.exec_first(stmt, params).await;
     mall_common::db::after_procedure(&mut conn, answer).await
 }

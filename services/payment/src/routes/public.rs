@@ -21,6 +21,8 @@ struct PublicPayment {
     id: u64,
     order_id: u64,
     amount: i64,
+    /// The currency of `amount` (every amount carries its currency).
+    currency: String,
     status: Status,
     created_at: String,
 }
@@ -46,6 +48,7 @@ async fn get(state: Arc<State>, who: Identity, id: u64) -> Result<Response, Paym
             id: p.id,
             order_id: p.order_id,
             amount: p.amount,
+            currency: p.currency,
             status: p.status,
             created_at: rfc3339(p.created_at),
         },

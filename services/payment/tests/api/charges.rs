@@ -137,6 +137,7 @@ async fn the_answer_of_a_settled_charge_is_what_later_reads_show() {
                     "id": answer["id"],
                     "order_id": order_id,
                     "amount": 1200,
+                    "currency": "KRW",
                     "status": status,
                     "created_at": answer["created_at"],
                 })

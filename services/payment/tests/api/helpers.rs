@@ -1,6 +1,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
+use mysql_async::prelude::Queryable;
+use secrecy::ExposeSecret;
+
 use mall_common::config::ServiceBase;
 use mall_common::telemetry::capture::Captured;
 use mall_common::telemetry::{Identity, JsonLayer};
@@ -50,7 +54,7 @@ pub struct TestApp {
     pub opts: Opts,
     _payment: Stop,
     _sim: Stop,
-    _db: TestDb,
+    db: TestDb,
 }
 
 /// Every line any test of this binary logs (both services run in this process).
@@ -118,7 +122,7 @@ pub async fn spawn_with(opts: Opts) -> TestApp {
         opts,
         _payment: Stop(Some(tx)),
         _sim: Stop(Some(sim_tx)),
-        _db: db,
+        db,
     }
 }
 
@@ -222,6 +226,42 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// When the payment of `order_id` was last touched (created, or claimed by a charge
+    /// attempt), from the database: what "never charged" counts from.
+    pub async fn last_attempt(&self, order_id: u64) -> NaiveDateTime {
+        let mut conn = self.conn().await;
+        let at: Option<NaiveDateTime> = conn
+            .exec_first(
+                "SELECT updated_at FROM payments WHERE order_id = ?",
+                (order_id,),
+            )
+            .await
+            .unwrap();
+        conn.disconnect().await.unwrap();
+        at.unwrap_or_else(|| panic!("no payment for order {order_id}"))
+    }
+
+    /// Moves the last attempt on the payment of `order_id` back by `by`: the state the
+    /// payment would be in had that much time passed since (a clock the test controls).
+    pub async fn age_last_attempt(&self, order_id: u64, by: Duration) {
+        let at = self.last_attempt(order_id).await - chrono::Duration::from_std(by).unwrap();
+        let mut conn = self.conn().await;
+        conn.exec_drop(
+            "UPDATE payments SET updated_at = ? WHERE order_id = ?",
+            (at, order_id),
+        )
+        .await
+        .unwrap();
+        assert_eq!(conn.affected_rows(), 1);
+        conn.disconnect().await.unwrap();
+    }
+
+    async fn conn(&self) -> mysql_async::Conn {
+        mysql_async::Conn::from_url(self.db.url.expose_secret())
+            .await
+            .unwrap()
+    }
+
     /// `POST /v1/control` on the simulator.
     pub async fn gateway_mode(&self, mode: &str, delay_ms: u64) {
         let r = self
@@ -232,5 +272,120 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
+    }
+}
+
+/// A card gateway the test answers by hand: every request it receives waits until the test
+/// answers it, so a test can hold the payment service at any point of a conversation with
+/// the gateway and order what happens meanwhile (no timing).
+pub struct FakeGateway {
+    pub url: String,
+    requests: tokio::sync::mpsc::UnboundedReceiver<Held>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A request to the [`FakeGateway`], held until answered.
+pub struct Held {
+    pub method: String,
+    /// The request target (path and query).
+    pub target: String,
+    pub body: Value,
+    answer: tokio::sync::oneshot::Sender<(u16, Value)>,
+}
+
+impl Held {
+    pub fn answer(self, status: u16, body: Value) {
+        let _ = self.answer.send((status, body));
+    }
+}
+
+impl FakeGateway {
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, requests) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut stream = BufReader::new(stream);
+                    let mut line = String::new();
+                    stream.read_line(&mut line).await.unwrap();
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or_default().to_owned();
+                    let target = parts.next().unwrap_or_default().to_owned();
+                    let mut length = 0;
+                    loop {
+                        let mut header = String::new();
+                        stream.read_line(&mut header).await.unwrap();
+                        let header = header.trim_end();
+                        if header.is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = header.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap();
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    stream.read_exact(&mut body).await.unwrap();
+                    let (answer, answered) = tokio::sync::oneshot::channel();
+                    let held = Held {
+                        method,
+                        target,
+                        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                        answer,
+                    };
+                    if tx.send(held).is_err() {
+                        return;
+                    }
+                    let Ok((status, body)) = answered.await else {
+                        return;
+                    };
+                    let body = body.to_string();
+                    let head = format!(
+                        "HTTP/1.1 {status} Fake\r\nContent-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let mut stream = stream.into_inner();
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(body.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        Self {
+            url,
+            requests,
+            task,
+        }
+    }
+
+    /// The next request the payment service sent (waits for it; panics after 30 s, when
+    /// the service has evidently stopped talking to the gateway).
+    pub async fn next(&mut self, what: &str) -> Held {
+        tokio::time::timeout(Duration::from_secs(30), self.requests.recv())
+            .await
+            .unwrap_or_else(|_| panic!("the payment service never sent {what}"))
+            .expect("the fake gateway runs")
+    }
+
+    /// Panics if a request is waiting to be answered.
+    pub fn assert_idle(&mut self, when: &str) {
+        if let Ok(held) = self.requests.try_recv() {
+            panic!(
+                "{when}, the payment service sent {} {} {}",
+                held.method, held.target, held.body
+            );
+        }
+    }
+}
+
+impl Drop for FakeGateway {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -21,7 +21,11 @@ async fn card_tokens_never_reach_a_log_line_while_trace_ids_reach_the_gateway() 
     // A conflicting retry and a validation failure carry the token too: each must take
     // its path (else a token logged there would go unnoticed).
     let (status, body) = app.charge(40, 101, secret_b).await;
-    assert_eq!((status, &body["error"]["code"]), (409, &json!("conflict")), "{body}");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (409, &json!("conflict")),
+        "{body}"
+    );
     let (status, body) = app
         .post(
             "/internal/payments",
@@ -34,7 +38,11 @@ async fn card_tokens_never_reach_a_log_line_while_trace_ids_reach_the_gateway() 
         "{body}"
     );
     let (status, body) = app.charge(42, 100, "tok_ok").await;
-    assert_eq!((status, &body["status"]), (200, &json!("approved")), "{body}");
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &json!("approved")),
+        "{body}"
+    );
 
     let text = logs().text();
     assert!(!text.is_empty(), "nothing was captured");

@@ -14,6 +14,7 @@ async fn a_shopper_sees_only_their_own_payments() {
             "id": p["id"],
             "order_id": 30,
             "amount": 2500,
+            "currency": "KRW",
             "status": "approved",
             "created_at": p["created_at"],
         })

@@ -12,6 +12,7 @@ use warp::{Filter, Reply};
 use crate::domain::{ProductBody, ProductInput, ReplaceBody, StockDelta};
 use crate::error::ProductError;
 use crate::storage::products;
+use crate::storage::stock::{self, StockChange};
 use crate::State;
 use mall_common::http::{json_reply as json, with_state};
 
@@ -87,16 +88,22 @@ async fn stock(
     id: u64,
     body: StockDelta,
 ) -> Result<Response, ProductError> {
-    match products::adjust_stock(&state.pool, id, body.delta).await? {
-        None => return Err(ProductError::not_found("no such product")),
-        Some(false) => return Err(ProductError::InsufficientStock),
-        Some(true) => {}
+    let delta = body.parse().map_err(ProductError::validation)?;
+    match stock::adjust_stock(&state.pool, id, delta).await? {
+        StockChange::Done => {}
+        StockChange::NoSuchProduct => return Err(ProductError::not_found("no such product")),
+        StockChange::BelowZero { stock } => {
+            return Err(ProductError::InsufficientStock { stock, delta })
+        }
+        StockChange::AboveMax { stock } => {
+            return Err(ProductError::StockLimitExceeded { stock, delta })
+        }
     }
     state.cache.invalidate().await;
     tracing::info!(
         admin_id = admin.user_id,
         product_id = id,
-        delta = body.delta,
+        delta,
         "stock adjusted"
     );
     let product = products::find(&state.pool, id)

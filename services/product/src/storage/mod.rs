@@ -2,6 +2,7 @@
 
 pub mod products;
 pub mod reservations;
+pub mod stock;
 
 pub use mall_common::time::{now_naive, rfc3339};
 

@@ -3,7 +3,7 @@
 //! idempotent too. Release of a committed reservation is the restock of a cancelled order.
 
 use mysql_async::prelude::{FromRow, Queryable};
-use mysql_async::{Conn, Pool, Row, TxOpts};
+use mysql_async::{Conn, Pool, Row};
 use serde::Serialize;
 use tracing::instrument;
 
@@ -46,7 +46,7 @@ const RESERVE: &str = "CALL reserve_v1(?, ?, ?)";
 
 #[instrument(skip_all, fields(order_id = r.order_id))]
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let called = call_reserve(&mut conn, r).await;
     let called = mall_common::db::after_procedure(&mut conn, called).await;
     drop(conn);
@@ -138,7 +138,7 @@ pub async fn find(
     pool: &Pool,
     order_id: u64,
 ) -> Result<Option<ReservationView>, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     let status: Option<String> = conn
         .exec_first(
             "SELECT status FROM reservations WHERE order_id = ?",
@@ -187,7 +187,7 @@ pub enum Transition {
 /// `reserved` → `committed` (idempotent).
 #[instrument(skip_all, fields(order_id))]
 pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     loop {
         // The common case in one autocommit statement; the status is read only to tell
         // why nothing changed.
@@ -220,7 +220,7 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 /// unknown order id is released trivially (the order may have failed before reserving).
 #[instrument(skip_all, fields(order_id))]
 pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    let mut tx = mall_common::db::transaction(pool).await?;
     // Only the reservation's own row is locked; its items are read without locks. Locking
     // the items too (FOR UPDATE over reservation_items, to save statements) took next-key
     // locks up to the end of that index, where concurrent reservations insert their items

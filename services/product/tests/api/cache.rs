@@ -286,46 +286,103 @@ async fn a_stock_bump_redis_refuses_bypasses_the_cache_until_it_succeeds() {
 #[tokio::test]
 async fn without_redis_the_catalog_answers_from_mysql_and_caching_resumes_after() {
     let redis = RedisServer::start();
-    let port = redis.port;
     let app = spawn_with_redis(&redis.url()).await;
     let p = app.create("Kettle", 30000, 5, "Kitchen").await;
     let id = p["id"].as_u64().unwrap();
-    app.get_json(&format!("/api/products/{id}")).await;
+    let detail = format!("/api/products/{id}");
+    app.get_json(&detail).await;
+    let before = hits(&app.get("/metrics").await.text().await.unwrap());
+    assert_eq!(app.get_json(&detail).await["price"], 30000);
+    assert!(
+        hits(&app.get("/metrics").await.text().await.unwrap()) > before,
+        "the page is cached before the outage"
+    );
 
-    drop(redis);
+    // Redis goes away with the page still in it (saved to disk), and comes back with it.
+    let stopped = redis.stop_keeping_data();
     let ready: Value = app.get("/ready").await.json().await.unwrap();
     assert_eq!(ready["status"], "degraded");
-    // Still correct, and writes still invalidate (the stale entry is never served later).
+    // Still correct, and the write cannot invalidate the cached page.
     let r = app
-        .admin(reqwest::Method::PUT, &format!("/api/products/{id}"))
+        .admin(reqwest::Method::PUT, &detail)
         .json(&json!({"name": "Kettle", "description": "", "price": 1000, "category": "Kitchen"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        app.get_json(&format!("/api/products/{id}")).await["price"],
-        1000
-    );
+    assert_eq!(app.get_json(&detail).await["price"], 1000);
     assert_eq!(app.get_json("/api/products").await["total"], 1);
 
-    let _redis = RedisServer::start_on(port);
+    let redis = stopped.restart();
+    let stale = stale_entries(&redis, &app.redis_prefix, &[id], 30000).await;
+    assert_eq!(
+        stale, 1,
+        "Redis came back holding the page cached before the outage, under the live generation"
+    );
     let before = hits(&app.get("/metrics").await.text().await.unwrap());
-    let mut resumed = false;
-    for _ in 0..50 {
+    let resumed = poll(|| async {
         assert_eq!(
-            app.get_json(&format!("/api/products/{id}")).await["price"],
-            1000
+            app.get_json(&detail).await["price"],
+            1000,
+            "a page cached before the outage was served after it"
         );
-        if hits(&app.get("/metrics").await.text().await.unwrap()) > before {
-            resumed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        hits(&app.get("/metrics").await.text().await.unwrap()) > before
+    })
+    .await;
     assert!(resumed, "caching resumes without a restart");
+    assert_eq!(app.get_json(&detail).await["price"], 1000);
     let ready: Value = app.get("/ready").await.json().await.unwrap();
     assert_eq!(ready["status"], "ready");
+}
+
+/// Polls `check` every 50 ms until it returns true (true), or for 10 s (false): for what
+/// the service does on its own time (reconnecting to Redis).
+async fn poll<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How many of the pages of `ids` the Redis at `redis` holds under the generation live
+/// there, showing `price`: entries a service must never serve if they were cached before
+/// a change it could not invalidate.
+async fn stale_entries(redis: &RedisServer, prefix: &str, ids: &[u64], price: i64) -> usize {
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let generation: Option<u64> = redis::cmd("GET")
+        .arg(format!("{prefix}catalog:gen"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut found = 0;
+    for id in ids {
+        let entry: Option<String> = redis::cmd("GET")
+            .arg(format!(
+                "{prefix}catalog:{}:stocked:product:{id}",
+                generation.unwrap_or(0)
+            ))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if entry.is_some_and(|e| e.contains(&format!("\"price\":{price}"))) {
+            found += 1;
+        }
+    }
+    found
 }
 
 /// `GET /internal/products?ids=…`: the batch lookup behind every cart view and checkout.
@@ -569,7 +626,6 @@ async fn the_batch_lookup_and_the_product_page_share_one_cache_entry() {
 #[tokio::test]
 async fn without_redis_the_batch_lookup_answers_from_mysql_and_caching_resumes_after() {
     let redis = RedisServer::start();
-    let port = redis.port;
     let app = spawn_with_redis(&redis.url()).await;
     let kettle = app.create("Kettle", 30000, 5, "Kitchen").await;
     let pan = app.create("Pan", 20000, 7, "Kitchen").await;
@@ -583,7 +639,8 @@ async fn without_redis_the_batch_lookup_answers_from_mysql_and_caching_resumes_a
         assert_eq!(lookup(&app, &asked).await, json!([mug, kettle]));
     }
 
-    drop(redis);
+    // Redis goes away with the entries still in it (saved to disk), and comes back with them.
+    let stopped = redis.stop_keeping_data();
     let ready: Value = app.get("/ready").await.json().await.unwrap();
     assert_eq!(ready["status"], "degraded");
     assert_eq!(
@@ -614,17 +671,22 @@ async fn without_redis_the_batch_lookup_answers_from_mysql_and_caching_resumes_a
     assert_eq!(field(&during, "price"), [json!(1000), json!(30000)]);
     assert_eq!(field(&during, "stock"), [json!(9), json!(3)]);
 
-    let _redis = RedisServer::start_on(port);
+    let redis = stopped.restart();
+    assert_eq!(
+        stale_entries(&redis, &app.redis_prefix, &[m], 8000).await,
+        1,
+        "Redis came back holding the Mug's entry cached before the outage"
+    );
     let before = hits(&app.get("/metrics").await.text().await.unwrap());
-    let mut resumed = false;
-    for _ in 0..50 {
-        assert_eq!(lookup(&app, &asked).await, during);
-        if hits(&app.get("/metrics").await.text().await.unwrap()) > before {
-            resumed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let resumed = poll(|| async {
+        assert_eq!(
+            lookup(&app, &asked).await,
+            during,
+            "an entry or a stock cached before the outage was served after it"
+        );
+        hits(&app.get("/metrics").await.text().await.unwrap()) > before
+    })
+    .await;
     assert!(resumed, "caching resumes without a restart");
     assert_eq!(post(&app, "/internal/reservations/1/release").await, 200);
     for _ in 0..2 {

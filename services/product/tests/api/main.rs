@@ -7,5 +7,6 @@
 mod cache;
 mod catalog;
 mod helpers;
+mod outage;
 mod reservation_answers;
 mod reservations;

@@ -15,6 +15,7 @@ use mall_common::http::{json_reply as json, with_state};
 use super::no_content;
 use crate::domain::{Email, Name, Password, Roles};
 use crate::error::UserError;
+use crate::ratelimit::client_address;
 use crate::storage::{refresh, users};
 use crate::tokens::{new_refresh_token, refresh_hash};
 use crate::{passwords, revocation, State};
@@ -54,13 +55,15 @@ pub fn routes(
     let register = warp::path!("api" / "users" / "register")
         .and(warp::post())
         .and(with_state(state.clone()))
+        .and(client())
         .and(json_body())
-        .and_then(|s, r| async move { respond(register(s, r).await) });
+        .and_then(|s, a, r| async move { respond(register(s, a, r).await) });
     let login = warp::path!("api" / "users" / "login")
         .and(warp::post())
         .and(with_state(state.clone()))
+        .and(client())
         .and(json_body())
-        .and_then(|s, r| async move { respond(login(s, r).await) });
+        .and_then(|s, a, r| async move { respond(login(s, a, r).await) });
     let refresh = warp::path!("api" / "users" / "refresh")
         .and(warp::post())
         .and(with_state(state.clone()))
@@ -87,7 +90,22 @@ pub fn routes(
         .unify()
 }
 
-async fn register(state: Arc<State>, req: RegisterReq) -> Result<Response, UserError> {
+/// The client's address as nginx saw it (ratelimit::client_address).
+fn client() -> impl Filter<Extract = (String,), Error = warp::Rejection> + Clone {
+    warp::header::optional::<String>("x-real-ip")
+        .map(|ip: Option<String>| client_address(ip.as_deref()))
+}
+
+async fn register(
+    state: Arc<State>,
+    address: String,
+    req: RegisterReq,
+) -> Result<Response, UserError> {
+    // Every attempt counts, before any work (a refused one costs no password hash).
+    if let Some(retry_after_secs) = state.register_limit.admit(&address).await {
+        tracing::warn!("registration refused: too many from this address");
+        return Err(CommonError::RateLimited { retry_after_secs }.into());
+    }
     let email = Email::parse(&req.email).map_err(UserError::validation)?;
     let name = Name::parse(&req.name).map_err(UserError::validation)?;
     let password = Password::parse(req.password).map_err(UserError::validation)?;
@@ -102,13 +120,16 @@ async fn register(state: Arc<State>, req: RegisterReq) -> Result<Response, UserE
     }
 }
 
-async fn login(state: Arc<State>, req: LoginReq) -> Result<Response, UserError> {
-    let limit_key = req.email.trim().to_lowercase();
-    if let Some(retry_after_secs) = state.limit.locked(&limit_key).await {
-        tracing::warn!("login refused: too many failures for this email");
+async fn login(state: Arc<State>, address: String, req: LoginReq) -> Result<Response, UserError> {
+    let email = Email::parse(&req.email).ok();
+    // The account as the limit counts it: the normalised email, or the text as sent.
+    let account = email
+        .as_ref()
+        .map_or_else(|| req.email.trim().to_lowercase(), Email::to_string);
+    if let Some(retry_after_secs) = state.limit.admit(&address, &account).await {
+        tracing::warn!("login slowed down: too many failures from this address");
         return Err(CommonError::RateLimited { retry_after_secs }.into());
     }
-    let email = Email::parse(&req.email).ok();
     let creds = match &email {
         Some(e) => users::credentials(&state.pool, e).await?,
         None => None,
@@ -119,15 +140,15 @@ async fn login(state: Arc<State>, req: LoginReq) -> Result<Response, UserError> 
     };
     // Unknown email: verified against the dummy hash, so the answer takes as long.
     let ok = state.passwords.verify(req.password, stored).await?;
-    match (ok, user, email) {
-        (true, Some((id, roles)), Some(email)) => {
-            state.limit.reset(&email).await;
+    match (ok, user) {
+        (true, Some((id, roles))) => {
+            state.limit.succeeded(&address, &account).await;
             tracing::info!(user_id = id, "login succeeded");
             let pair = start_session(&state, id, &roles).await?;
             Ok(json(StatusCode::OK, &pair))
         }
         _ => {
-            state.limit.record_failure(&limit_key).await;
+            state.limit.record_failure(&address, &account).await;
             tracing::info!("login failed");
             Err(UserError::InvalidCredentials)
         }
@@ -204,10 +225,8 @@ async fn refresh(state: Arc<State>, req: RefreshReq) -> Result<Response, UserErr
             access_tokens,
         } => {
             tracing::warn!(user_id, "refresh token reuse detected; revoking the family");
-            for (jti, exp) in access_tokens {
-                if let Err(e) = revocation::revoke_token(&state.redis, &jti, exp).await {
-                    tracing::error!(error = %e, "cannot revoke an access token of a reused family");
-                }
+            if let Err(e) = revocation::revoke_tokens(&state.redis, &access_tokens).await {
+                tracing::error!(error = %e, "cannot revoke the access tokens of a reused family");
             }
             Err(UserError::InvalidRefresh(
                 "refresh token was already used; every session of this sign-in is revoked",
@@ -216,18 +235,31 @@ async fn refresh(state: Arc<State>, req: RefreshReq) -> Result<Response, UserErr
     }
 }
 
+/// Ends the whole sign-in: the refresh family of the presented token is revoked, and so is
+/// every access token of it that is still live (the presented one included), pushed to
+/// every auth-proxy at once. With the database down the presented token is still revoked
+/// before the 503; a retry (safe at any point) finds the same tokens again.
 async fn logout(state: Arc<State>, id: Identity) -> Result<Response, UserError> {
     let (Some(jti), Some(exp)) = (id.token_id.as_deref(), id.token_expires) else {
         return Err(CommonError::Unauthorized.into());
     };
-    revocation::revoke_token(&state.redis, jti, exp)
+    let family = refresh::revoke_family_of_access(&state.pool, jti).await;
+    let mut tokens = family.as_ref().map_or_else(|_| Vec::new(), Clone::clone);
+    if !tokens.iter().any(|(live, _)| live == jti) {
+        tokens.push((jti.to_owned(), exp));
+    }
+    revocation::revoke_tokens(&state.redis, &tokens)
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "cannot revoke the token (Redis)");
+            tracing::error!(error = %e, "cannot revoke the sign-in's tokens (Redis)");
             UserError::Unavailable("redis")
         })?;
-    refresh::revoke_family_of_access(&state.pool, jti).await?;
-    tracing::info!(user_id = id.user_id, "logged out");
+    family?;
+    tracing::info!(
+        user_id = id.user_id,
+        tokens = tokens.len(),
+        "logged out: the sign-in is revoked"
+    );
     Ok(no_content())
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Pool, TxOpts};
+use mysql_async::Pool;
 use tracing::instrument;
 
 use super::now_naive;
@@ -21,7 +21,7 @@ pub struct NewRefresh<'a> {
 
 #[instrument(skip_all, fields(user_id = new.user_id))]
 pub async fn insert(pool: &Pool, new: &NewRefresh<'_>) -> Result<(), mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     insert_on(&mut conn, new).await
 }
 
@@ -76,7 +76,7 @@ pub async fn rotate(
     token_hash: &str,
     next: &Successor<'_>,
 ) -> Result<Rotation, mysql_async::Error> {
-    let mut tx = pool.start_transaction(TxOpts::default()).await?;
+    let mut tx = mall_common::db::transaction(pool).await?;
     let row: Option<Presented> = tx
         .exec_first(
             "SELECT user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
@@ -137,26 +137,31 @@ async fn revoke_family_on<C: Queryable>(
     .await
 }
 
-/// Logout: revokes the family the access token `jti` was issued with.
+/// Logout: revokes the family (the sign-in) the access token `jti` was issued with, and
+/// returns the family's access tokens that are still live `(jti, exp)`, for revocation
+/// (empty when `jti` belongs to no family). A repeat finds the same tokens again.
 #[instrument(skip_all)]
-pub async fn revoke_family_of_access(pool: &Pool, jti: &str) -> Result<(), mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+pub async fn revoke_family_of_access(
+    pool: &Pool,
+    jti: &str,
+) -> Result<Vec<(String, i64)>, mysql_async::Error> {
+    let mut conn = mall_common::db::conn(pool).await?;
     let family: Option<String> = conn
         .exec_first(
             "SELECT family_id FROM refresh_tokens WHERE access_jti = ?",
             (jti,),
         )
         .await?;
-    if let Some(family) = family {
-        revoke_family_on(&mut conn, &family).await?;
+    match family {
+        Some(family) => revoke_family_on(&mut conn, &family).await,
+        None => Ok(Vec::new()),
     }
-    Ok(())
 }
 
 /// Admin revoke-sessions: every refresh token of the user.
 #[instrument(skip_all, fields(user_id))]
 pub async fn revoke_user(pool: &Pool, user_id: u64) -> Result<(), mysql_async::Error> {
-    let mut conn = pool.get_conn().await?;
+    let mut conn = mall_common::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
         (now_naive(), user_id),

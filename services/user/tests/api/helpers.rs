@@ -40,7 +40,11 @@ pub async fn spawn_app() -> TestApp {
         access_ttl_secs: 900,
         refresh_ttl_secs: 3600,
         login_max_failures: 3,
+        login_address_max_failures: 100,
         login_window_secs: 60,
+        login_max_delay_secs: 60,
+        register_max_per_address: 50,
+        register_window_secs: 3600,
         bootstrap_admin: Some((
             Email::parse(ADMIN_EMAIL).unwrap(),
             SecretString::from(ADMIN_PASSWORD.to_owned()),

@@ -7,5 +7,6 @@
 mod accounts;
 mod admin;
 mod helpers;
+mod limits;
 mod sessions;
 mod tokens;

@@ -67,19 +67,30 @@ async fn keygen_rotates_without_restart_and_old_key_stays_published() {
     let app = spawn_app().await;
     let before = access_token(&app).await;
     let old_kid = decode_header(&before).unwrap().kid.unwrap();
-    // Kids sort by creation second; make sure the new one is later.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Kids sort by their creation time (to the millisecond): the new one must be made in
+    // a later millisecond than the old one, so wait for the clock to pass it.
+    let stamp = |kid: &str| kid.get(1..18).unwrap_or_default().to_owned();
+    while chrono::Utc::now().format("%Y%m%d%H%M%S%3f").to_string() <= stamp(&old_kid) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     let new_kid = user_service::keys::generate_into(&app.keys_dir).unwrap();
-    let mut rotated = None;
-    for _ in 0..40 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        stamp(&new_kid) > stamp(&old_kid),
+        "{new_kid} after {old_kid}"
+    );
+    // The service rescans its keys directory on its own time: polled, with a deadline.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let after = loop {
         let t = access_token(&app).await;
         if decode_header(&t).unwrap().kid.as_deref() == Some(new_kid.as_str()) {
-            rotated = Some(t);
-            break;
+            break t;
         }
-    }
-    let after = rotated.expect("the service signs with the new key without a restart");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the service does not sign with the new key without a restart"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let keys = jwks(&app).await;
     let mut v = Validation::new(Algorithm::EdDSA);
     v.set_audience(&["mall-api"]);

@@ -1,0 +1,96 @@
+//! A stock reservation for checkout (`POST /internal/reservations`), checked.
+
+use serde::Deserialize;
+
+/// One line of a reservation.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ItemQty {
+    pub product_id: u64,
+    pub quantity: u32,
+}
+
+/// `POST /internal/reservations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveBody {
+    pub order_id: u64,
+    pub items: Vec<ItemQty>,
+}
+
+/// A checked reservation: 1–100 distinct products, quantities 1–999, sorted by product id
+/// (rows are always locked in that order, so two reservations never deadlock).
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    pub order_id: u64,
+    pub items: Vec<ItemQty>,
+}
+
+impl Reservation {
+    pub fn parse(body: ReserveBody) -> Result<Self, String> {
+        if body.order_id == 0 {
+            return Err("order_id must be positive".into());
+        }
+        if body.items.is_empty() || body.items.len() > 100 {
+            return Err("a reservation holds 1 to 100 products".into());
+        }
+        let mut items = body.items;
+        if items
+            .iter()
+            .any(|i| i.quantity == 0 || i.quantity > 999 || i.product_id == 0)
+        {
+            return Err("quantities must be 1 to 999 of existing products".into());
+        }
+        items.sort_by_key(|i| i.product_id);
+        if items.windows(2).any(|w| w[0].product_id == w[1].product_id) {
+            return Err("each product may appear once".into());
+        }
+        Ok(Self {
+            order_id: body.order_id,
+            items,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reservations_are_sorted_and_distinct() {
+        let r = Reservation::parse(ReserveBody {
+            order_id: 1,
+            items: vec![
+                ItemQty {
+                    product_id: 9,
+                    quantity: 1,
+                },
+                ItemQty {
+                    product_id: 3,
+                    quantity: 2,
+                },
+            ],
+        })
+        .expect("valid");
+        assert_eq!(r.items[0].product_id, 3);
+        let dup = ReserveBody {
+            order_id: 1,
+            items: vec![
+                ItemQty {
+                    product_id: 3,
+                    quantity: 1,
+                },
+                ItemQty {
+                    product_id: 3,
+                    quantity: 2,
+                },
+            ],
+        };
+        assert!(Reservation::parse(dup).is_err());
+        assert!(Reservation::parse(ReserveBody {
+            order_id: 1,
+            items: vec![]
+        })
+        .is_err());
+    }
+}
