@@ -117,9 +117,13 @@ ce_addr() {
     docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(ce_container "$1")"
 }
 
-# ce_nginx_workers: nginx's worker pids (a reload would replace them).
+# ce_nginx_workers: the pids of nginx's worker processes (a reload replaces them; the cache
+# loader, which exits on its own a minute after the start, is not one of them).
 ce_nginx_workers() {
-    nginx_children "$(docker inspect -f '{{.State.Pid}}' "$(ce_container nginx)")" | sort | paste -sd, -
+    local pid
+    for pid in $(nginx_children "$(docker inspect -f '{{.State.Pid}}' "$(ce_container nginx)")"); do
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^nginx: worker process' && echo "$pid"
+    done | sort | paste -sd, -
 }
 
 # ce_ok <url> [curl args]: the GET answers 200.
@@ -140,6 +144,7 @@ ce_fault_new_address() {
     local old new workers placeholder net
     old="$(ce_addr product-blue)"
     workers="$(ce_nginx_workers)"
+    [[ -n "$workers" ]] || { warn "faults: no nginx worker found in the nginx container"; return 1; }
     net="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$(ce_container product-blue)")"
     "${COMPOSE[@]}" stop -t 10 product-blue >/dev/null 2>&1 || return 1
     placeholder="$(docker run -d --rm --network "$net" --ip "$old" --entrypoint sleep "mall/product-service:${MALL_IMAGE_TAG}" 120 2>/dev/null)" ||
