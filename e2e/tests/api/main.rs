@@ -11,6 +11,7 @@ mod admin;
 mod adversarial_bounds;
 mod adversarial_currency;
 mod adversarial_edge;
+mod adversarial_email;
 mod adversarial_lockout;
 mod adversarial_logout;
 mod adversarial_outage;

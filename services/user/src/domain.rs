@@ -8,9 +8,29 @@ use secrecy::{ExposeSecret, SecretString};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
+/// Characters that show nothing (zero-width spaces and joiners, bidirectional controls, the
+/// soft hyphen, fillers, variation selectors, tags): two addresses that differ only by them
+/// look identical, so an address holding one is refused.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{E0000}'..='\u{E0FFF}')
+}
+
 impl Email {
+    /// Trimmed, in Unicode NFC and lower case (so one address has one spelling: an `é`
+    /// typed as one character or as `e` + accent is the same account, and so is any case);
+    /// refused when it holds an invisible character.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let s = raw.trim().to_lowercase();
+        let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc();
+        let lower = nfc.normalize(raw.trim()).to_lowercase();
+        let s = nfc.normalize(&lower).into_owned();
+        if s.chars().any(is_invisible) {
+            return Err("email contains an invisible character".into());
+        }
         let (local, domain) = s.split_once('@').ok_or("email must contain @")?;
         let ok = !local.is_empty()
             && local.len() <= 64
@@ -171,6 +191,27 @@ mod tests {
             "ann@@x.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn look_alike_emails_are_one_spelling_or_refused() {
+        // é as one character, and as e + combining acute accent: one account.
+        assert_eq!(
+            Email::parse("Jos\u{e9}@example.com"),
+            Email::parse("jose\u{301}@EXAMPLE.com")
+        );
+        for invisible in [
+            "\u{200B}",
+            "\u{200D}",
+            "\u{2060}",
+            "\u{FEFF}",
+            "\u{202E}",
+            "\u{00AD}",
+            "\u{E0041}",
+        ] {
+            let raw = format!("ad{invisible}min@mall.local");
+            assert!(Email::parse(&raw).is_err(), "{raw:?} should be refused");
         }
     }
 
