@@ -12,6 +12,7 @@ mod adversarial_bounds;
 mod adversarial_currency;
 mod adversarial_edge;
 mod adversarial_email;
+mod adversarial_known;
 mod adversarial_lockout;
 mod adversarial_logout;
 mod adversarial_outage;
