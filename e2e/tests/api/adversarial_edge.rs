@@ -118,8 +118,16 @@ async fn a_token_in_the_query_never_reaches_the_access_log() {
     let query = format!("/api/products?size=1&Access_Token={secret}");
 
     let reply = send(mall.get(&query).header("X-Trace-Id", &trace)).await;
+    // A body over the limit: nginx logs an error with the request line, query included.
+    let too_large = send(
+        mall.post(&format!("/api/users/login?access_token={secret}"))
+            .header("X-Trace-Id", &trace)
+            .body(vec![b'x'; 100 * 1024]),
+    )
+    .await;
 
     assert!(reply.status.as_u16() < 500, "{}", reply.text);
+    too_large.expect_status(StatusCode::PAYLOAD_TOO_LARGE);
     let dir = PathBuf::from(required_env("MALL_LOG_DIR"));
     let access = dir.join("nginx/access.log");
     let logged = eventually(Duration::from_secs(5), || {
@@ -134,7 +142,20 @@ async fn a_token_in_the_query_never_reaches_the_access_log() {
         "the request ({trace}) is not in {}",
         access.display()
     );
-    for file in [access, dir.join("nginx/error.log")] {
+    let error_log = dir.join("nginx/error.log");
+    let withheld = eventually(Duration::from_secs(5), || {
+        let found = std::fs::read_to_string(&error_log)
+            .unwrap_or_default()
+            .contains("access_token=[withheld]");
+        async move { found }
+    })
+    .await;
+    assert!(
+        withheld,
+        "no error line with the withheld token in {}",
+        error_log.display()
+    );
+    for file in [access, error_log] {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         assert!(
             !text.contains(&secret),
