@@ -3,7 +3,8 @@
 # - nginx writes a request's line, query included, as the context of an error about that
 #   request; the value of every credential-like query parameter is withheld, as in the
 #   access log (snippets/access-log.conf);
-# - a stopped slot has no name in Docker's DNS and nginx logs that every second: the first
+# - a stopped slot has no name in Docker's DNS and nginx logs that every second (any
+#   "could not be resolved" line counts): the first
 #   such line per name is kept, then one in 600 with the count.
 function mask(line,    low, out, m, eq) {
     low = tolower(line)
@@ -17,7 +18,7 @@ function mask(line,    low, out, m, eq) {
     }
     return out line
 }
-/ could not be resolved \(3: Host not found\)/ {
+/ could not be resolved \(/ {
     name = $0
     sub(/ could not be resolved.*/, "", name)
     sub(/.* /, "", name)
