@@ -9,30 +9,15 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{eventually, mall, required_env, send};
 
 /// Sends `request_line` (and a Host header) on a new connection; returns the status code
 /// and the body of the answer.
 async fn raw(request_line: &[u8]) -> (u16, String) {
-    let base = mall().base;
-    let addr = base.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut request = request_line.to_vec();
     request.extend_from_slice(b"\r\nHost: mall.test\r\nConnection: close\r\n\r\n");
-    stream.write_all(&request).await.expect("write");
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-        .await
-        .expect("nginx answered within 10 s")
-        .expect("read");
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let (status, text) = mall().raw_bytes_status(&request).await;
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
     (status, body)
 }

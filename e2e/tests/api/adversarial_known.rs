@@ -8,7 +8,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{mall, product_body, send, unique_tag};
 
@@ -57,28 +56,6 @@ async fn forged_tokens_are_401() {
     assert_eq!(me.body["id"], user.id);
 }
 
-/// Sends raw bytes on a new connection; the status code of the answer.
-async fn raw_status(request: &str) -> (u16, String) {
-    let base = mall().base;
-    let mut stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
-        .await
-        .expect("connect");
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut answer),
-    )
-    .await;
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
-}
-
 #[tokio::test]
 async fn ambiguous_request_framing_is_refused_at_the_edge() {
     let smuggled = "POST /api/users/login HTTP/1.1\r\nHost: mall.test\r\nContent-Type: application/json\r\n\
@@ -88,7 +65,7 @@ async fn ambiguous_request_framing_is_refused_at_the_edge() {
         Content-Length: 2\r\nContent-Length: 40\r\nConnection: close\r\n\r\n{}";
 
     for (what, request) in [("CL and TE", smuggled), ("two Content-Length", two_lengths)] {
-        let (status, text) = raw_status(request).await;
+        let (status, text) = mall().raw_bytes_status(request.as_bytes()).await;
         assert_eq!(status, 400, "{what}: {text}");
         assert!(text.contains("\"bad_request\""), "{what}: {text}");
         // Nothing after the refusal was read as a second request.

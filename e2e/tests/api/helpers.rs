@@ -141,18 +141,38 @@ impl Mall {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
+        let bytes = self.raw_bytes(head.as_bytes()).await;
+        checked(&format!("{method} {target}"), parse_raw_response(&bytes))
+    }
+
+    /// Writes `request` as it is (malformed request lines, ambiguous framing) on a new
+    /// connection to nginx and reads until nginx closes it; the status code and the whole
+    /// answer as text.
+    pub async fn raw_bytes_status(&self, request: &[u8]) -> (u16, String) {
+        let text = String::from_utf8_lossy(&self.raw_bytes(request).await).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        (status, text)
+    }
+
+    async fn raw_bytes(&self, request: &[u8]) -> Vec<u8> {
+        let url = reqwest::Url::parse(&self.base).expect("MALL_URL is a URL");
+        let host = url.host_str().expect("MALL_URL names a host").to_owned();
+        let port = url.port_or_known_default().expect("MALL_URL has a port");
         let exchange = async {
             let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
-            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(request).await?;
             let mut bytes = Vec::new();
             stream.read_to_end(&mut bytes).await?;
             Ok::<_, std::io::Error>(bytes)
         };
-        let bytes = tokio::time::timeout(Duration::from_secs(30), exchange)
+        tokio::time::timeout(Duration::from_secs(30), exchange)
             .await
-            .unwrap_or_else(|_| panic!("no answer to {method} {target} within 30 s"))
-            .unwrap_or_else(|e| panic!("{method} {target}: {e}"));
-        checked(&format!("{method} {target}"), parse_raw_response(&bytes))
+            .expect("an answer within 30 s")
+            .expect("the raw exchange")
     }
 
     /// Creates a product as the admin; panics unless the answer is 201.
