@@ -20,12 +20,19 @@ as_root() {
 }
 
 # ensure_packages <cmd:package>...: installs the packages whose command is missing, with
-# one apt-get call (apt-get update first only when the install fails on a stale list).
+# one apt-get call (apt-get update first only when the install fails on a stale list). A
+# <cmd> starting with / is a file that must exist (a relative name is only ever a command:
+# the checkout's own nginx/ directory once passed for nginx).
 ensure_packages() {
     local -a missing=()
-    local pair
+    local pair cmd
     for pair in "$@"; do
-        have "${pair%%:*}" || [[ -e "${pair%%:*}" ]] || missing+=("${pair#*:}")
+        cmd="${pair%%:*}"
+        if [[ "$cmd" == /* ]]; then
+            [[ -e "$cmd" ]] || missing+=("${pair#*:}")
+        else
+            have "$cmd" || missing+=("${pair#*:}")
+        fi
     done
     ((${#missing[@]})) || return 0
     have apt-get || die "missing ${missing[*]} and apt-get is not available; install them first"
