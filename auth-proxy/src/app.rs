@@ -48,6 +48,8 @@ pub struct Decision {
     pub route: Option<Arc<str>>,
     /// The token's identity when it was verified (also on a later denial).
     pub who: Option<Arc<Verified>>,
+    /// For [`Reason::MethodNotAllowed`]: the route's methods (`Allow`).
+    pub allow: Option<String>,
 }
 
 pub struct App {
@@ -174,6 +176,7 @@ impl App {
             outcome: Outcome::Denied(reason),
             route,
             who,
+            allow: None,
         };
         let (Some(method), Some(uri)) = (req.method, req.uri) else {
             return deny(Reason::MissingOriginal, None, None);
@@ -183,7 +186,13 @@ impl App {
         };
         let policy = self.policy.load_full();
         let Some(rule) = policy.find(method, &path) else {
-            return deny(Reason::NoRule, None, None);
+            return match policy.allowed_methods(&path) {
+                Some(allow) => Decision {
+                    allow: Some(allow),
+                    ..deny(Reason::MethodNotAllowed, None, None)
+                },
+                None => deny(Reason::NoRule, None, None),
+            };
         };
         let route = Some(rule.pattern.clone());
         if *rule.access == Access::Public {
@@ -191,6 +200,7 @@ impl App {
                 outcome: Outcome::Public,
                 route,
                 who: None,
+                allow: None,
             };
         }
         let value = match req.authorization {
@@ -221,6 +231,7 @@ impl App {
             outcome: Outcome::Allowed(verified.clone()),
             route,
             who: Some(verified),
+            allow: None,
         }
     }
 

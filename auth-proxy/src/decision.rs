@@ -42,6 +42,8 @@ pub enum Reason {
     NoRule,
     MissingOriginal,
     InsufficientRole,
+    // 405 (sent to nginx as 403 with `X-Auth-Error: method_not_allowed`)
+    MethodNotAllowed,
     // 503
     NoKeys,
 }
@@ -52,13 +54,16 @@ pub enum Verdict {
     Allow,
     Unauthorized,
     Forbidden,
+    /// A route of the policy asked with a method it does not have: nginx answers `405`
+    /// with auth-proxy's `X-Auth-Allow` as `Allow`.
+    NotAllowed,
     Unavailable,
 }
 
 // === impl Reason ===
 
 impl Reason {
-    pub const ALL: [Reason; 22] = [
+    pub const ALL: [Reason; 23] = [
         Reason::Public,
         Reason::Token,
         Reason::MissingToken,
@@ -80,6 +85,7 @@ impl Reason {
         Reason::NoRule,
         Reason::MissingOriginal,
         Reason::InsufficientRole,
+        Reason::MethodNotAllowed,
         Reason::NoKeys,
     ];
 
@@ -93,6 +99,7 @@ impl Reason {
         match self {
             Public | Token => Verdict::Allow,
             BadPath | NoRule | MissingOriginal | InsufficientRole => Verdict::Forbidden,
+            MethodNotAllowed => Verdict::NotAllowed,
             NoKeys => Verdict::Unavailable,
             _ => Verdict::Unauthorized,
         }
@@ -123,6 +130,7 @@ impl Reason {
             NoRule => "no_rule",
             MissingOriginal => "missing_original",
             InsufficientRole => "insufficient_role",
+            MethodNotAllowed => "method_not_allowed",
             NoKeys => "no_keys",
         }
     }
@@ -132,6 +140,7 @@ impl Reason {
         match self.verdict() {
             Verdict::Allow => None,
             Verdict::Forbidden => Some("forbidden"),
+            Verdict::NotAllowed => Some("method_not_allowed"),
             Verdict::Unavailable => Some("auth_unavailable"),
             Verdict::Unauthorized => Some(match self {
                 Reason::Expired => "token_expired",
@@ -145,7 +154,7 @@ impl Reason {
     pub fn challenge(self) -> Option<&'static str> {
         use Reason::*;
         Some(match self {
-            Public | Token | NoKeys => return None,
+            Public | Token | NoKeys | MethodNotAllowed => return None,
             MissingToken => {
                 r#"Bearer realm="mall", error="invalid_token", error_description="missing bearer token""#
             }
@@ -214,7 +223,8 @@ impl Verdict {
         match self {
             Verdict::Allow => 200,
             Verdict::Unauthorized => 401,
-            Verdict::Forbidden => 403,
+            // auth_request passes only 2xx, 401 and 403 on; nginx makes this one a 405.
+            Verdict::Forbidden | Verdict::NotAllowed => 403,
             Verdict::Unavailable => 503,
         }
     }
@@ -224,6 +234,7 @@ impl Verdict {
             Verdict::Allow => "allow",
             Verdict::Unauthorized => "unauthorized",
             Verdict::Forbidden => "forbidden",
+            Verdict::NotAllowed => "method_not_allowed",
             Verdict::Unavailable => "unavailable",
         }
     }
@@ -266,6 +277,10 @@ mod tests {
                         .challenge()
                         .expect("challenge")
                         .contains(r#"error="insufficient_scope""#));
+                }
+                Verdict::NotAllowed => {
+                    assert_eq!(r.code(), Some("method_not_allowed"));
+                    assert!(r.challenge().is_none(), "a 405 is not about credentials");
                 }
                 Verdict::Unavailable => assert_eq!(r.code(), Some("auth_unavailable")),
             }

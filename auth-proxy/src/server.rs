@@ -28,6 +28,7 @@ pub const X_USER_ROLES: HeaderName = HeaderName::from_static("x-user-roles");
 pub const X_TOKEN_ID: HeaderName = HeaderName::from_static("x-token-id");
 pub const X_TOKEN_EXPIRES: HeaderName = HeaderName::from_static("x-token-expires");
 pub const X_AUTH_ERROR: HeaderName = HeaderName::from_static("x-auth-error");
+pub const X_AUTH_ALLOW: HeaderName = HeaderName::from_static("x-auth-allow");
 pub const X_SERVED_BY: HeaderName = HeaderName::from_static("x-served-by");
 pub const X_TRACE_ID: HeaderName = HeaderName::from_static(trace::HEADER);
 
@@ -179,6 +180,12 @@ async fn auth(app: &App, req: &Request<Incoming>, trace: &TraceId) -> Response<B
             }
             if let Some(challenge) = r.challenge() {
                 headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            }
+            // Methods from the policy file (upper-case tokens, checked when it loads).
+            if let Some(allow) = decision.allow.as_deref() {
+                if let Ok(v) = HeaderValue::from_str(allow) {
+                    headers.insert(X_AUTH_ALLOW, v);
+                }
             }
         }
     }

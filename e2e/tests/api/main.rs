@@ -19,6 +19,7 @@ mod adversarial_outage;
 mod cart;
 mod catalog;
 mod checkout;
+mod contract;
 mod crash;
 mod edge;
 mod errors;

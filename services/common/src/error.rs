@@ -42,6 +42,9 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     resp
 }
 
+/// The `WWW-Authenticate` challenge of a service's own 401 (docs/openapi.yaml, Auth).
+pub const CREDENTIALS_CHALLENGE: &str = r#"Bearer realm="mall""#;
+
 /// Implemented by each service's error enum.
 pub trait ApiError: std::error::Error + Sized + 'static {
     fn status(&self) -> StatusCode;
@@ -75,6 +78,15 @@ pub trait ApiError: std::error::Error + Sized + 'static {
             resp.headers_mut().insert(
                 http::header::RETRY_AFTER,
                 http::HeaderValue::from(secs.max(1)),
+            );
+        }
+        // RFC 9110: every 401 carries a challenge. A service's 401s are about credentials
+        // in the body (login, refresh), so the challenge names the scheme and realm only
+        // (auth-proxy's token 401s add RFC 6750's `error`).
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static(CREDENTIALS_CHALLENGE),
             );
         }
         resp

@@ -124,12 +124,17 @@ pub struct Paging {
 
 impl Paging {
     pub const MAX_SIZE: u32 = 100;
+    /// The last page that may be asked for (docs/openapi.yaml `Page`).
+    pub const MAX_PAGE: u32 = 1_000_000;
 
     pub fn try_from_query(q: PageQuery) -> Result<Self, CommonError> {
         let page = q.page.unwrap_or(1);
         let size = q.size.unwrap_or(20);
-        if page == 0 {
-            return Err(CommonError::Validation("page starts at 1".into()));
+        if page == 0 || page > Self::MAX_PAGE {
+            return Err(CommonError::Validation(format!(
+                "page must be between 1 and {}",
+                Self::MAX_PAGE
+            )));
         }
         if size == 0 || size > Self::MAX_SIZE {
             return Err(CommonError::Validation(format!(
@@ -235,6 +240,41 @@ pub fn require_role(
     })
 }
 
+/// For an optional body field that is not nullable: absent is `None` (with
+/// `#[serde(default, deserialize_with = "present")]`), `null` is a wrong type (422), as
+/// docs/openapi.yaml's schema has it.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The largest id (docs/openapi.yaml `Id`: exact as a JavaScript number).
+pub const MAX_ID: u64 = (1 << 53) - 1;
+
+/// A resource id in a public path (`/api/orders/{id}`): decimal digits naming 1 to
+/// [`MAX_ID`]. Anything else does not match the route, so it is answered `404 not_found`
+/// like an id that names nothing (docs/openapi.yaml: path IDs that are not positive
+/// integers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathId(pub u64);
+
+impl std::str::FromStr for PathId {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        match s.parse::<u64>() {
+            Ok(n) if (1..=MAX_ID).contains(&n) => Ok(Self(n)),
+            _ => Err(()),
+        }
+    }
+}
+
 /// Turns every rejection into the standard error body.
 pub async fn recover(rej: Rejection) -> Result<Response, Infallible> {
     use warp::reject;
@@ -302,6 +342,46 @@ mod tests {
     struct Req {
         name: String,
         n: u32,
+    }
+
+    #[test]
+    fn an_optional_field_may_be_absent_but_not_null() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Opt {
+            #[serde(default, deserialize_with = "present")]
+            currency: Option<String>,
+        }
+        let parse = |b: &str| parse_json::<Opt>(None, b.as_bytes()).map(|o| o.currency);
+        assert_eq!(parse("{}").ok(), Some(None));
+        assert_eq!(
+            parse(r#"{"currency":"USD"}"#).ok(),
+            Some(Some("USD".into()))
+        );
+        let null = parse(r#"{"currency":null}"#).expect_err("null is a wrong type");
+        assert_eq!(
+            (null.status.as_u16(), null.code),
+            (422, "validation_failed")
+        );
+    }
+
+    #[test]
+    fn path_ids_are_one_to_two_to_the_53_minus_one() {
+        let id = |s: &str| s.parse::<PathId>().ok().map(|PathId(n)| n);
+        assert_eq!(id("1"), Some(1));
+        assert_eq!(id("9007199254740991"), Some(MAX_ID));
+        for bad in [
+            "0",
+            "9007199254740992",
+            "18446744073709551616",
+            "-1",
+            "+1",
+            "1.0",
+            "",
+            "x",
+        ] {
+            assert_eq!(id(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

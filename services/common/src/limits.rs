@@ -94,10 +94,15 @@ impl Visitor<'_> for JsonIntVisitor {
         Ok(JsonInt::Whole(i128::try_from(v).unwrap_or(i128::MAX)))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<JsonInt, E> {
-        // A number written with a fraction or an exponent (`2.0`, `1e3`), and integers
-        // beyond u64, which serde_json hands over as floats: money is never a float, and
-        // such integers are out of every bound anyway.
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonInt, E> {
+        // A number written with a fraction part or an exponent (`16.0`, `1.6e1`) is a whole
+        // number when its value is one, as JSON Schema's `integer` says: taken when it is
+        // exact (up to 2^53, above every bound). Anything else (`12.5`, integers beyond
+        // u64, which serde_json hands over as floats) is not: money is never a fraction.
+        const EXACT: f64 = (1u64 << 53) as f64;
+        if v.fract() == 0.0 && v.abs() <= EXACT {
+            return Ok(JsonInt::Whole(v as i128));
+        }
         Ok(JsonInt::NotWhole)
     }
 }
@@ -121,6 +126,23 @@ impl Serialize for JsonInt {
             Self::NotWhole => s.serialize_none(),
         }
     }
+}
+
+/// A name shown to people (a user's or a product's name, a category), checked exactly as
+/// docs/openapi.yaml's `Label` states: at most `max` characters as sent, no control
+/// characters, at least one character that is not whitespace. Answers it trimmed.
+pub fn label<'a>(field: &str, raw: &'a str, max: usize) -> Result<&'a str, String> {
+    if raw.chars().count() > max {
+        return Err(format!("{field} must be at most {max} characters"));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(format!("{field} must not contain control characters"));
+    }
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(format!("{field} must not be empty"));
+    }
+    Ok(trimmed)
 }
 
 /// `price × quantity`, `None` on overflow.
@@ -165,13 +187,42 @@ mod tests {
             "12.5",
             "1e300",
             "-1e300",
+            "100000000001.0",
         ] {
             let err = price(bad).expect_err(bad);
             assert_eq!(err, "price must be a whole number from 0 to 100000000000");
         }
-        assert_eq!(parse("2.0"), JsonInt::NotWhole);
+        // A whole value in another notation is that whole number (JSON Schema `integer`).
+        assert_eq!(parse("2.0"), JsonInt::Whole(2));
+        assert_eq!(parse("1.6e1"), JsonInt::Whole(16));
+        assert_eq!(parse("0.5e1"), JsonInt::Whole(5));
+        assert_eq!(parse("-0.0"), JsonInt::Whole(0));
+        assert_eq!(price("1e11"), Ok(MAX_PRICE));
+        assert_eq!(parse("9007199254740993.0"), JsonInt::NotWhole);
         assert!(serde_json::from_str::<JsonInt>("\"5\"").is_err());
         assert!(serde_json::from_str::<JsonInt>("null").is_err());
+    }
+
+    #[test]
+    fn labels_are_counted_as_sent_and_trimmed_when_kept() {
+        assert_eq!(label("name", "  Ann ", 10), Ok("Ann"));
+        assert_eq!(label("name", "Ann\u{a0}", 10), Ok("Ann"));
+        assert!(label("name", "   ", 10).is_err());
+        assert!(label("name", "", 10).is_err());
+        assert!(label("name", "\u{2003}\u{3000}", 10).is_err());
+        assert!(label("name", "a\u{7}b", 10).is_err());
+        assert!(label("name", "a\u{85}b", 10).is_err());
+        assert!(label("name", "a\u{9f}", 10).is_err());
+        assert_eq!(label("name", "a\u{a0}b", 10), Ok("a\u{a0}b"));
+        // Ten characters as sent, whatever trimming would leave.
+        assert_eq!(
+            label("name", "é".repeat(10).as_str(), 10).map(str::len),
+            Ok(20)
+        );
+        assert_eq!(
+            label("name", " abcdefghij", 10),
+            Err("name must be at most 10 characters".into())
+        );
     }
 
     #[test]

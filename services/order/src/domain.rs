@@ -50,6 +50,7 @@ pub struct PaymentBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBody {
+    #[serde(default, deserialize_with = "mall_common::http::present")]
     pub items: Option<Vec<ItemBody>>,
     pub payment: PaymentBody,
 }

@@ -89,23 +89,14 @@ impl Password {
     }
 }
 
-/// A display name: 1 to 100 characters after trimming, no control characters.
+/// A display name: docs/openapi.yaml's `Label100` (1 to 100 characters as sent, not only
+/// whitespace, no control characters), stored trimmed.
 #[derive(Clone, Debug)]
 pub struct Name(String);
 
 impl Name {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err("name must not be empty".into());
-        }
-        if s.chars().count() > 100 {
-            return Err("name must be at most 100 characters".into());
-        }
-        if s.chars().any(char::is_control) {
-            return Err("name must not contain control characters".into());
-        }
-        Ok(Self(s.to_owned()))
+        mall_common::limits::label("name", raw, 100).map(|s| Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -137,6 +128,10 @@ impl Roles {
             return Err(format!(
                 "unknown role {bad:?}; known roles: customer, admin"
             ));
+        }
+        // A set (docs/openapi.yaml `uniqueItems`): a repeat is refused, not merged.
+        if raw.iter().enumerate().any(|(i, r)| raw[..i].contains(r)) {
+            return Err("roles must not repeat a role".into());
         }
         Ok(Self(
             KNOWN_ROLES
@@ -223,9 +218,10 @@ mod tests {
     }
 
     #[test]
-    fn roles_are_known_deduplicated_and_ordered() {
-        let r = Roles::parse(&["admin".into(), "customer".into(), "admin".into()]);
+    fn roles_are_known_unrepeated_and_ordered() {
+        let r = Roles::parse(&["admin".into(), "customer".into()]);
         assert_eq!(r.map(|r| r.to_stored()), Ok("customer,admin".into()));
+        assert!(Roles::parse(&["admin".into(), "customer".into(), "admin".into()]).is_err());
         assert!(Roles::parse(&[]).is_err());
         assert!(Roles::parse(&["root".into()]).is_err());
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use mall_common::error::respond;
-use mall_common::http::{identity, json_body, Identity};
+use mall_common::http::{identity, json_body, Identity, PathId};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
@@ -25,17 +25,17 @@ pub fn routes(
         .and(identity())
         .and(with_state(state.clone()))
         .and_then(|id, s| async move { respond(view(s, id).await) });
-    let set = warp::path!("api" / "cart" / "items" / u64)
+    let set = warp::path!("api" / "cart" / "items" / PathId)
         .and(warp::put())
         .and(identity())
         .and(with_state(state.clone()))
         .and(json_body())
-        .and_then(|pid, id, s, b| async move { respond(set(s, id, pid, b).await) });
-    let remove = warp::path!("api" / "cart" / "items" / u64)
+        .and_then(|PathId(pid), id, s, b| async move { respond(set(s, id, pid, b).await) });
+    let remove = warp::path!("api" / "cart" / "items" / PathId)
         .and(warp::delete())
         .and(identity())
         .and(with_state(state.clone()))
-        .and_then(|pid, id, s| async move { respond(remove(s, id, pid).await) });
+        .and_then(|PathId(pid), id, s| async move { respond(remove(s, id, pid).await) });
     let clear = warp::path!("api" / "cart")
         .and(warp::delete())
         .and(identity())

@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::StatusCode;
 use mall_common::error::respond;
 use mall_common::http::{
-    identity, json_body, json_reply, with_state, Identity, PageOf, PageQuery, Paging,
+    identity, json_body, json_reply, with_state, Identity, PageOf, PageQuery, Paging, PathId,
 };
 use warp::reply::Response;
 use warp::Filter;
@@ -36,16 +36,16 @@ pub fn routes(
         .and(with_state(state.clone()))
         .and(warp::query::<PageQuery>())
         .and_then(|id, s, q| async move { respond(list(s, id, q).await) });
-    let detail = warp::path!("api" / "orders" / u64)
+    let detail = warp::path!("api" / "orders" / PathId)
         .and(warp::get())
         .and(identity())
         .and(with_state(state.clone()))
-        .and_then(|oid, id, s| async move { respond(detail(s, id, oid).await) });
-    let cancel = warp::path!("api" / "orders" / u64 / "cancel")
+        .and_then(|PathId(oid), id, s| async move { respond(detail(s, id, oid).await) });
+    let cancel = warp::path!("api" / "orders" / PathId / "cancel")
         .and(warp::post())
         .and(identity())
         .and(with_state(state))
-        .and_then(|oid, id, s| async move { respond(cancel(s, id, oid).await) });
+        .and_then(|PathId(oid), id, s| async move { respond(cancel(s, id, oid).await) });
     create
         .or(list)
         .unify()
@@ -79,6 +79,12 @@ async fn current(state: &State, order_id: u64) -> Result<Order, OrderError> {
         .ok_or_else(|| OrderError::not_found("no such order"))
 }
 
+/// How long a retry waits for the outcome of an order still being worked on before it
+/// answers `202` pending: longer than a checkout takes when the card gateway answers at its
+/// slowest (payment's 3 s gateway timeout), short enough that a retry is never held for the
+/// reconciliation of an unknown outcome (docs/openapi.yaml: `202` pending, poll the order).
+const REPLAY_WAIT: Duration = Duration::from_secs(5);
+
 /// A retry (same key) of an order that exists: another body is refused; the same body
 /// answers the order, waiting a little for the outcome of one still being worked on.
 async fn replay(
@@ -90,11 +96,12 @@ async fn replay(
         return Err(OrderError::IdempotencyKeyReused);
     }
     let mut order = current(state, existing.id).await?;
-    for _ in 0..100 {
+    let step = Duration::from_millis(100);
+    for _ in 0..REPLAY_WAIT.as_millis() / step.as_millis() {
         if order.status != "pending" {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(step).await;
         order = current(state, existing.id).await?;
     }
     answer(&order)

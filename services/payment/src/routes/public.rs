@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use mall_common::error::respond;
-use mall_common::http::{identity, json_reply, with_state, Identity};
+use mall_common::http::{identity, json_reply, with_state, Identity, PathId};
 use mall_common::time::rfc3339;
 use serde::Serialize;
 use warp::reply::Response;
@@ -30,11 +30,11 @@ struct PublicPayment {
 pub fn routes(
     state: Arc<State>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    warp::path!("api" / "payments" / u64)
+    warp::path!("api" / "payments" / PathId)
         .and(warp::get())
         .and(identity())
         .and(with_state(state))
-        .and_then(|id, who, s| async move { respond(get(s, who, id).await) })
+        .and_then(|PathId(id), who, s| async move { respond(get(s, who, id).await) })
 }
 
 async fn get(state: Arc<State>, who: Identity, id: u64) -> Result<Response, PaymentError> {

@@ -1,7 +1,7 @@
 //! Catalog types that are valid by construction: a product's fields and a stock change
 //! (here), a search (`search`), a reservation request (`reservation`).
 
-use mall_common::limits::{bounded, JsonInt, MAX_PRICE};
+use mall_common::limits::{bounded, label, JsonInt, MAX_PRICE};
 use serde::Deserialize;
 
 mod reservation;
@@ -17,9 +17,11 @@ pub struct ProductBody {
     pub name: String,
     pub description: String,
     pub price: JsonInt,
+    #[serde(default, deserialize_with = "mall_common::http::present")]
     pub stock: Option<JsonInt>,
     pub category: String,
     pub image_url: Option<String>,
+    #[serde(default, deserialize_with = "mall_common::http::present")]
     pub currency: Option<String>,
 }
 
@@ -33,6 +35,7 @@ pub struct ReplaceBody {
     pub price: JsonInt,
     pub category: String,
     pub image_url: Option<String>,
+    #[serde(default, deserialize_with = "mall_common::http::present")]
     pub currency: Option<String>,
 }
 
@@ -67,10 +70,7 @@ pub const MAX_STOCK: i64 = mall_common::limits::MAX_STOCK;
 
 impl ProductInput {
     pub fn parse(body: ProductBody, stock_required: bool) -> Result<Self, String> {
-        let name = body.name.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err("name must be 1 to 200 characters without control characters".into());
-        }
+        let name = label("name", &body.name, 200)?;
         if body.description.chars().count() > 5000 {
             return Err("description must be at most 5000 characters".into());
         }
@@ -80,23 +80,14 @@ impl ProductInput {
             None if stock_required => return Err("stock is required".into()),
             None => None,
         };
-        let category = body.category.trim();
-        if category.is_empty()
-            || category.chars().count() > 50
-            || category.chars().any(char::is_control)
-        {
-            return Err("category must be 1 to 50 characters".into());
-        }
+        let category = label("category", &body.category, 50)?;
         let currency = body.currency.unwrap_or_else(|| "KRW".into());
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err("currency must be a three-letter ISO 4217 code such as KRW".into());
         }
-        let image_url = match body
-            .image_url
-            .map(|u| u.trim().to_owned())
-            .filter(|u| !u.is_empty())
-        {
-            Some(u) if u.len() > 500 => {
+        // Exactly docs/openapi.yaml's pattern: nothing trimmed, an empty string refused.
+        let image_url = match body.image_url {
+            Some(u) if u.chars().count() > 500 => {
                 return Err("image_url must be at most 500 characters".into())
             }
             Some(u)

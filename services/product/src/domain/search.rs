@@ -62,9 +62,13 @@ pub struct Search {
 
 impl Search {
     pub fn parse(q: &SearchQuery) -> Result<Self, String> {
-        let text = q.q.as_deref().unwrap_or("").trim();
+        // Lengths as sent (docs/openapi.yaml), before anything is trimmed.
+        let text = q.q.as_deref().unwrap_or("");
         if text.chars().count() > 100 {
             return Err("q must be at most 100 characters".into());
+        }
+        if q.category.as_deref().unwrap_or("").chars().count() > 50 {
+            return Err("category must be at most 50 characters".into());
         }
         let words: Vec<String> = text
             .split_whitespace()
@@ -76,13 +80,9 @@ impl Search {
                 .map(|r| bounded_query(field, r, 0, MAX_PRICE))
                 .transpose()
         };
+        // min_price > max_price is an empty range: it matches nothing (200, no items).
         let min_price = price("min_price", &q.min_price)?;
         let max_price = price("max_price", &q.max_price)?;
-        if let (Some(lo), Some(hi)) = (min_price, max_price) {
-            if lo > hi {
-                return Err("min_price must not exceed max_price".into());
-            }
-        }
         let category = q
             .category
             .as_deref()
@@ -125,7 +125,8 @@ mod tests {
         assert_eq!(s.words, vec!["red", "kettle"]);
         assert_eq!(s.sort, Sort::Newest);
         assert!(Search::parse(&q(Some("cheapest"), None, None)).is_err());
-        assert!(Search::parse(&q(None, Some(10), Some(5))).is_err());
+        // An empty range is a search that matches nothing, not an error.
+        assert!(Search::parse(&q(None, Some(10), Some(5))).is_ok());
         assert!(Search::parse(&q(None, Some(-1), None)).is_err());
         assert!(Search::parse(&q(None, None, Some(MAX_PRICE + 1))).is_err());
         assert!(Search::parse(&q(None, Some(0), Some(MAX_PRICE))).is_ok());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use mall_common::error::respond;
-use mall_common::http::{json_body, require_role, Identity};
+use mall_common::http::{json_body, require_role, Identity, PathId};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
@@ -25,23 +25,23 @@ pub fn routes(
         .and(with_state(state.clone()))
         .and(json_body())
         .and_then(|a, s, b| async move { respond(create(s, a, b).await) });
-    let replace = warp::path!("api" / "products" / u64)
+    let replace = warp::path!("api" / "products" / PathId)
         .and(warp::put())
         .and(require_role("admin"))
         .and(with_state(state.clone()))
         .and(json_body())
-        .and_then(|id, a, s, b| async move { respond(replace(s, a, id, b).await) });
-    let stock = warp::path!("api" / "products" / u64 / "stock")
+        .and_then(|PathId(id), a, s, b| async move { respond(replace(s, a, id, b).await) });
+    let stock = warp::path!("api" / "products" / PathId / "stock")
         .and(warp::patch())
         .and(require_role("admin"))
         .and(with_state(state.clone()))
         .and(json_body())
-        .and_then(|id, a, s, b| async move { respond(stock(s, a, id, b).await) });
-    let delete = warp::path!("api" / "products" / u64)
+        .and_then(|PathId(id), a, s, b| async move { respond(stock(s, a, id, b).await) });
+    let delete = warp::path!("api" / "products" / PathId)
         .and(warp::delete())
         .and(require_role("admin"))
         .and(with_state(state))
-        .and_then(|id, a, s| async move { respond(delete(s, a, id).await) });
+        .and_then(|PathId(id), a, s| async move { respond(delete(s, a, id).await) });
     create
         .or(replace)
         .unify()

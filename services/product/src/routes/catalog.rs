@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use mall_common::error::respond;
-use mall_common::http::{PageOf, PageQuery, Paging};
+use mall_common::http::{PageOf, PageQuery, Paging, PathId};
 use warp::reply::Response;
 use warp::Filter;
 
@@ -23,10 +23,10 @@ pub fn routes(
         .and(with_state(state.clone()))
         .and(warp::query::<SearchQuery>())
         .and_then(|s, q| async move { respond(list(s, q).await) });
-    let detail = warp::path!("api" / "products" / u64)
+    let detail = warp::path!("api" / "products" / PathId)
         .and(warp::get())
         .and(with_state(state.clone()))
-        .and_then(|id, s| async move { respond(detail(s, id).await) });
+        .and_then(|PathId(id), s| async move { respond(detail(s, id).await) });
     let categories = warp::path!("api" / "categories")
         .and(warp::get())
         .and(with_state(state))

@@ -68,8 +68,18 @@ async fn bad_input_gets_clear_400_and_422() {
         200,
         "unknown parameters are ignored"
     );
+    // An empty price range matches nothing: an empty page, not an error.
+    let empty = app.get_json("/api/products?min_price=10&max_price=5").await;
+    assert_eq!(empty["total"], 0);
+    assert_eq!(empty["items"], serde_json::json!([]));
     assert_eq!(
-        app.get("/api/products?min_price=10&max_price=5")
+        app.get(&format!("/api/products?q={}", "a".repeat(101)))
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.get(&format!("/api/products?category={}", "a".repeat(51)))
             .await
             .status(),
         422

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use mall_common::error::respond;
-use mall_common::http::{json_body, require_role, Identity, PageOf, PageQuery, Paging};
+use mall_common::http::{json_body, require_role, Identity, PageOf, PageQuery, Paging, PathId};
 use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
@@ -33,21 +33,21 @@ pub fn routes(
         .and(with_state(state.clone()))
         .and(warp::query::<PageQuery>())
         .and_then(|_: Identity, s, q| async move { respond(list(s, q).await) });
-    let roles = warp::path!("api" / "admin" / "users" / u64 / "roles")
+    let roles = warp::path!("api" / "admin" / "users" / PathId / "roles")
         .and(warp::put())
         .and(require_role("admin"))
         .and(with_state(state.clone()))
         .and(json_body())
-        .and_then(
-            |id, admin: Identity, s, r| async move { respond(set_roles(s, admin, id, r).await) },
-        );
-    let revoke = warp::path!("api" / "admin" / "users" / u64 / "revoke-sessions")
+        .and_then(|PathId(id), admin: Identity, s, r| async move {
+            respond(set_roles(s, admin, id, r).await)
+        });
+    let revoke = warp::path!("api" / "admin" / "users" / PathId / "revoke-sessions")
         .and(warp::post())
         .and(require_role("admin"))
         .and(with_state(state.clone()))
-        .and_then(
-            |id, admin: Identity, s| async move { respond(revoke_sessions(s, admin, id).await) },
-        );
+        .and_then(|PathId(id), admin: Identity, s| async move {
+            respond(revoke_sessions(s, admin, id).await)
+        });
     // Internal (never exposed by nginx's public listener): the order service's admin stats.
     let stats = warp::path!("internal" / "users" / "stats")
         .and(warp::get())
