@@ -5,6 +5,9 @@
 //! test makes its own users (unique emails) and products (unique names and categories), so
 //! they run in parallel; none depends on which key signs tokens (rotation changes it).
 
+// Tests state what they expect with expect(): a failed step fails the test, with the reason.
+#![allow(clippy::expect_used)]
+
 mod helpers;
 
 mod admin;

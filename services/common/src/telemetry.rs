@@ -215,6 +215,7 @@ pub mod capture {
         }
 
         /// Every line, parsed (panics on a line that is not JSON: for tests only).
+        #[allow(clippy::expect_used)] // test support: a line that is not JSON fails the test
         pub fn lines(&self) -> Vec<serde_json::Value> {
             let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
             String::from_utf8_lossy(&bytes)

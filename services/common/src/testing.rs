@@ -2,6 +2,8 @@
 //! test's own (created with a random name, dropped when the guard goes), a Redis prefix of
 //! its own, and waiting for `/ready`. Used only from tests; it lives here so no test
 //! harness is copied between services.
+// Test support: a setup step that cannot be done fails the test, with the reason.
+#![allow(clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -207,25 +207,25 @@ fn request(out: &mut Out, rng: &mut Rng, t: u64, id: &str, checkout: bool) {
     );
 }
 
-fn open_all(dir: &Path, suffix: &str) -> Vec<BufWriter<File>> {
+fn open_all(dir: &Path, suffix: &str) -> std::io::Result<Vec<BufWriter<File>>> {
     PARTS
         .iter()
         .map(|p| {
             let path = dir.join(format!("{p}.log{suffix}"));
-            BufWriter::with_capacity(1 << 20, File::create(path).expect("create"))
+            Ok(BufWriter::with_capacity(1 << 20, File::create(path)?))
         })
         .collect()
 }
 
-fn main() {
+fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/mall-logs".into()));
     let mb: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1024);
     let target = mb * 1_000_000;
-    fs::create_dir_all(dir.join("nginx")).expect("dir");
+    fs::create_dir_all(dir.join("nginx"))?;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut out = Out {
-        files: open_all(&dir, ".1"),
+        files: open_all(&dir, ".1")?,
         written: 0,
     };
     let now_us = SystemTime::now()
@@ -241,7 +241,7 @@ fn main() {
             for f in &mut out.files {
                 let _ = f.flush();
             }
-            out.files = open_all(&dir, "");
+            out.files = open_all(&dir, "")?;
             rotated = true;
             t = now_us - 50 * 60_000_000;
             needle = rng.trace();
@@ -271,4 +271,5 @@ fn main() {
         out.written as f64 / 1e9,
         dir.display()
     );
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! watch reconciliation settle what was left (recovery). The storage tests call the status
 //! writes (stored procedures) directly on a database of their own (storage).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod checkout;
 mod helpers;

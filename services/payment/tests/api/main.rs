@@ -3,7 +3,7 @@
 //! its own per test), driven over HTTP. Every log line of the binary is captured, so tests
 //! can check what was (and was not) logged.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod charges;
 mod helpers;

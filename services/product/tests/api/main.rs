@@ -2,7 +2,7 @@
 //! MariaDB (own database per test) and a real Redis (own prefix; one test runs its own
 //! redis-server to stop and restart it).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cache;
 mod catalog;

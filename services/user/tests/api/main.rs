@@ -2,7 +2,7 @@
 //! (a database of its own per test, dropped after) and a real Redis (a key prefix of its
 //! own per test). Requests carry the identity headers nginx would copy from auth-proxy.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod admin;
