@@ -4,8 +4,11 @@
 //! table. Each generated file is a pure function of the parsed, validated description;
 //! they are checked in, and this crate's tests fail when one is stale.
 //!
+//! compose/docker-compose.yml is generated in part: its per-slot services are a region
+//! between marker comments, rendered from the description and the rest of the file.
+//!
 //! The binary (`cargo run -p mall-desc -- generate [--check]`) is a thin shell over
-//! [`generate`], [`stale`] and [`write`]; the operator CLI is meant to call them too.
+//! [`generate_all`], [`stale`] and [`write`]; the operator CLI is meant to call them too.
 
 pub mod model;
 pub mod render;
@@ -37,6 +40,8 @@ pub enum Error {
     Syntax(#[from] toml::de::Error),
     #[error(transparent)]
     Invalid(#[from] Problems),
+    #[error("{0}")]
+    Region(String),
 }
 
 /// One generated file: its path relative to the repository root, and its text.
@@ -60,7 +65,20 @@ pub fn load(root: &Path) -> Result<Mall, Error> {
     parse(&text)
 }
 
-/// Every generated file, rendered from the description.
+/// Every generated file: [`generate`]'s, and those generated in part (their hand-written
+/// rest read from under `root`).
+pub fn generate_all(root: &Path, mall: &Mall) -> Result<Vec<Generated>, Error> {
+    let mut files = generate(mall);
+    let path = root.join(render::compose::PATH);
+    let current = fs::read_to_string(&path).map_err(|source| Error::Read { path, source })?;
+    files.push(Generated {
+        path: render::compose::PATH.to_owned(),
+        text: render::compose::render(mall, &current).map_err(Error::Region)?,
+    });
+    Ok(files)
+}
+
+/// Every file generated from the description alone.
 pub fn generate(mall: &Mall) -> Vec<Generated> {
     let file = |path: &str, text: String| Generated {
         path: path.to_owned(),

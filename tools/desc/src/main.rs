@@ -56,7 +56,7 @@ fn run(check: bool, root: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         None => find_root(&std::env::current_dir()?)?,
     };
     let mall = mall_desc::load(&root)?;
-    let files = mall_desc::generate(&mall);
+    let files = mall_desc::generate_all(&root, &mall)?;
     if check {
         let stale = mall_desc::stale(&root, &files);
         if stale.is_empty() {
