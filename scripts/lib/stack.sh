@@ -13,7 +13,7 @@ load_config() {
     MALL_PORT_BASE="${MALL_PORT_BASE:-8100}"
     MALL_INTERNAL_PORT="${MALL_INTERNAL_PORT:-$((MALL_HTTP_PORT + 1))}"
     MALL_PROFILE="${MALL_PROFILE:-debug}"
-    MALL_SERVICES="${MALL_SERVICES:-user product cart order payment gateway-sim}"
+    MALL_SERVICES="${MALL_SERVICES:-$DEFAULT_SERVICES}"
     MALL_DB_PREFIX="${MALL_DB_PREFIX:-}"
     REDIS_PREFIX="${REDIS_PREFIX:-mall:}"
     MALL_LOGIN_RATE="${MALL_LOGIN_RATE:-10r/s}"
@@ -41,21 +41,12 @@ load_config() {
 
 # --- the parts -------------------------------------------------------------------------
 
-# Every service `up` may start: name, binary, port offset (docs/runtime.md), whether it has
-# a database, and its slot (blue, or "-" for a part without slots). Adding a service is one
-# line here (plus an env_<name> function below if it needs more than the common variables).
-SERVICES=(
-    "user         user-service      1  db  blue"
-    "product      product-service   2  db  blue"
-    "cart         cart-service      3  db  blue"
-    "order        order-service     4  db  blue"
-    "payment      payment-service   5  db  blue"
-    "gateway-sim  gateway-sim       9  -   -"
-)
-# Parts nginx proxies to: each gets upstreams/<part>.conf, whether it runs or not. These
-# are also the parts scripts/blue-green switches.
-UPSTREAM_PARTS=(auth-proxy user product cart order payment)
-REQUIRED_PARTS=(auth-proxy user)
+# The parts (SERVICES, DEFAULT_SERVICES, UPSTREAM_PARTS, REQUIRED_PARTS,
+# AUTH_PROXY_PORT_OFFSET) are generated from mall.toml, the one description of the mall:
+# adding a service is an entry there and `cargo run -p mall-desc -- generate` (plus an
+# env_<name> function below if it needs more than the common variables).
+# shellcheck source=scripts/lib/parts.sh
+source "$MALL_ROOT/scripts/lib/parts.sh"
 
 # service_row <name>: prints "binary offset db slot" for a service, fails for an unknown one.
 service_row() {
@@ -97,7 +88,7 @@ port_of() {
     local part="$1" slot="$2" row offset _binary _rest
     case "$part" in
         nginx) echo "$MALL_HTTP_PORT"; return ;;
-        auth-proxy) offset=0 ;;
+        auth-proxy) offset="$AUTH_PROXY_PORT_OFFSET" ;;
         *)
             row="$(service_row "$part")" || return 1
             read -r _binary offset _rest <<<"$row"
