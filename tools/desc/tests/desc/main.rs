@@ -2,6 +2,9 @@
 //! agrees with the routes, the services' default ports with the offsets, and a bad
 //! description is refused with a message that names the fault.
 
+// Test helpers state what they expect with expect(): a failed setup step fails the test.
+#![allow(clippy::expect_used)]
+
 mod fresh;
 mod openapi;
 mod ports;
