@@ -139,16 +139,21 @@ impl Local {
     }
 }
 
-/// The pid is alive (not a zombie) and runs that executable, so a recycled pid is never
-/// mistaken for one of ours (comm is cut at 15 characters).
-pub fn pid_runs(pid: u32, name: &str) -> bool {
+/// The process exists and is not a zombie.
+pub fn pid_alive(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let state = stat
         .rsplit_once(')')
         .and_then(|(_, rest)| rest.split_whitespace().next());
+    matches!(state, Some(s) if s != "Z")
+}
+
+/// The pid is alive and runs that executable, so a recycled pid is never mistaken for one
+/// of ours (comm is cut at 15 characters).
+pub fn pid_runs(pid: u32, name: &str) -> bool {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     let short: String = name.chars().take(15).collect();
-    matches!(state, Some(s) if s != "Z") && comm.trim_end() == short
+    pid_alive(pid) && comm.trim_end() == short
 }
 
 fn same_content(a: &Path, b: &Path) -> bool {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use super::{executable, pid_runs, same_content, Local};
+use super::{executable, pid_alive, pid_runs, same_content, Local};
 use crate::parts::{Part, Slot};
 use crate::plan::Record;
 use crate::runtime::{http, Resolved, Runtime};
@@ -222,6 +222,17 @@ impl Runtime for Local {
         // A part `scripts/dev up` never started (it was not built then): its database first.
         let script = r#"if [[ "$4" == db && ! -s "$SECRETS_DIR/db-$1-password" ]]; then check_mysql; ensure_service_db "$MALL_DB_PREFIX" "$1" "$(secret "db-$1-password")"; fi; launch_part "$@"; echo "$LAUNCHED_PID""#;
         let pid = self.stack(script, &args)?;
+        // The recorded pid is a shell that execs setsid, env, then the binary: wait (briefly)
+        // until it is the binary, so the readiness wait does not take it for a dead slot.
+        if let Ok(pid) = pid.parse::<u32>() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !pid_runs(pid, part.binary)
+                && pid_alive(pid)
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         say::log(&format!(
             "started {} (pid {pid}) {version} on 127.0.0.1:{port}",
             Self::instance(part, slot)
