@@ -1,5 +1,4 @@
-//! The local runtime's steps: probes over loopback HTTP, files under MALL_VAR, and the
-//! stack's own functions for starting and stopping slot processes.
+//! The local runtime's steps: loopback HTTP probes, MALL_VAR files, the stack's functions.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -222,8 +221,7 @@ impl Runtime for Local {
         // A part `scripts/dev up` never started (it was not built then): its database first.
         let script = r#"if [[ "$4" == db && ! -s "$SECRETS_DIR/db-$1-password" ]]; then check_mysql; ensure_service_db "$MALL_DB_PREFIX" "$1" "$(secret "db-$1-password")"; fi; launch_part "$@"; echo "$LAUNCHED_PID""#;
         let pid = self.stack(script, &args)?;
-        // The recorded pid is a shell that execs setsid, env, then the binary: wait (briefly)
-        // until it is the binary, so the readiness wait does not take it for a dead slot.
+        // The pid execs setsid, env, then the binary: wait until it is the binary.
         if let Ok(pid) = pid.parse::<u32>() {
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while !pid_runs(pid, part.binary)
