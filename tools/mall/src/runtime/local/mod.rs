@@ -1,0 +1,166 @@
+//! The `local` runtime: the processes and nginx that `scripts/dev up` started, under
+//! MALL_VAR (docs/runtime.md). A version is a label: deploying one snapshots the current
+//! build's binary into `$MALL_VAR/releases/<part>/<version>/` (a label that exists is
+//! deployed as it was snapshotted, like an image tag). Slot processes are started and
+//! stopped by the stack's own `launch_part` and `stop_instances` (scripts/lib/stack.sh,
+//! which scripts/dev uses too), so a part's environment is written down once.
+
+mod runtime;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use super::{env_number, Env};
+use crate::parts::{Part, Slot};
+use crate::shell::{self, quote_line, Runner};
+use crate::Error;
+
+#[derive(Debug)]
+pub struct Local {
+    root: PathBuf,
+    var: PathBuf,
+    bin_dir: PathBuf,
+    state_dir: PathBuf,
+    http_port: u16,
+    internal_port: u16,
+    port_base: u16,
+    runner: Runner,
+}
+
+impl Local {
+    /// The settings scripts/dev uses (its `load_config`), from the environment.
+    pub fn from_env(root: &Path, env: Env<'_>, runner: Runner) -> Result<Self, Error> {
+        let var = env("MALL_VAR")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "var".into());
+        let var = root.join(var);
+        let http_port = env_number(env, "MALL_HTTP_PORT", 8080u16)?;
+        let port_base = env_number(env, "MALL_PORT_BASE", 8100u16)?;
+        let internal_port = env_number(env, "MALL_INTERNAL_PORT", http_port.saturating_add(1))?;
+        let profile = env("MALL_PROFILE")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "debug".into());
+        if profile != "debug" && profile != "release" {
+            return Err(Error::Usage(format!(
+                "MALL_PROFILE must be debug or release, not {profile}"
+            )));
+        }
+        let target = env("CARGO_TARGET_DIR")
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| root.join("target"), PathBuf::from);
+        let state_dir = super::state_dir(env, var.join("blue-green"));
+        Ok(Self {
+            root: root.to_owned(),
+            bin_dir: target.join(profile),
+            var,
+            state_dir,
+            http_port,
+            internal_port,
+            port_base,
+            runner,
+        })
+    }
+
+    fn instance(part: &Part, slot: Slot) -> String {
+        format!("{}-{slot}", part.name)
+    }
+
+    fn upstreams(&self) -> PathBuf {
+        self.var.join("nginx/upstreams")
+    }
+
+    fn slot_pid(&self, part: &Part, slot: Slot) -> Option<u32> {
+        let file = self
+            .var
+            .join("run")
+            .join(format!("{}.pid", Self::instance(part, slot)));
+        std::fs::read_to_string(file).ok()?.trim().parse().ok()
+    }
+
+    /// Copies a binary into `releases/<part>/<name>/` atomically; the copy's path.
+    fn snapshot(&self, src: &Path, part: &Part, name: &str) -> anyhow::Result<String> {
+        let dir = self.var.join("releases").join(part.name).join(name);
+        let (tmp, dst) = (
+            dir.join(format!(".{}.tmp", part.binary)),
+            dir.join(part.binary),
+        );
+        let path = dst.display().to_string();
+        if self.runner.dry_run {
+            let (d, s, t) = (
+                dir.display().to_string(),
+                src.display().to_string(),
+                tmp.display().to_string(),
+            );
+            for cmd in [
+                vec!["mkdir", "-p", &d],
+                vec!["cp", &s, &t],
+                vec!["chmod", "755", &t],
+                vec!["mv", "-f", &t, &path],
+            ] {
+                self.runner.show(&quote_line(&shell::argv(&cmd)));
+            }
+            return Ok(path);
+        }
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("while creating {}", dir.display()))?;
+        std::fs::copy(src, &tmp)
+            .with_context(|| format!("while copying {} to {}", src.display(), tmp.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("while chmod {}", tmp.display()))?;
+        std::fs::rename(&tmp, &dst)
+            .with_context(|| format!("while renaming into {}", dst.display()))?;
+        Ok(path)
+    }
+
+    /// Runs one of the stack's bash functions (scripts/lib/stack.sh) with its settings.
+    fn stack(&self, script: &str, args: &[String]) -> anyhow::Result<String> {
+        let lib = self.root.join("scripts/lib");
+        let prelude = "set -euo pipefail; for f in common db nginx host stack; do source \"$MALL_LIB/$f.sh\"; done; load_config; ";
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .arg("mall-stack")
+            .args(args);
+        let out = cmd
+            .env("MALL_LIB", lib)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("while running bash")?;
+        if !out.status.success() {
+            bail!(
+                "the stack's `{}` failed",
+                script.split_whitespace().next().unwrap_or(script)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+/// The process exists and is not a zombie.
+pub fn pid_alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    matches!(state, Some(s) if s != "Z")
+}
+
+/// The pid is alive and runs that executable, so a recycled pid is never mistaken for one
+/// of ours (comm is cut at 15 characters).
+pub fn pid_runs(pid: u32, name: &str) -> bool {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let short: String = name.chars().take(15).collect();
+    pid_alive(pid) && comm.trim_end() == short
+}
+
+fn same_content(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+fn executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
