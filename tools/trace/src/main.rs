@@ -1,8 +1,7 @@
-//! `mall-trace <trace-id> [files…]`: see the crate docs and `scripts/trace --help`.
-
-use clap::Parser;
+//! `mall-trace <trace-id> [--dir DIR | --local | --compose] …`: see the crate docs and
+//! `mall-trace --help` (scripts/trace runs it with the same arguments).
 
 fn main() {
-    let args = mall_trace::Args::parse();
-    std::process::exit(mall_trace::run(args));
+    let env = mall_trace::Env::from_process();
+    std::process::exit(mall_trace::main(std::env::args_os(), &env));
 }
