@@ -95,6 +95,7 @@ pub fn generate(mall: &Mall) -> Vec<Generated> {
             render::nginx::internal(mall),
         ),
         file("scripts/lib/parts.sh", render::parts::render(mall)),
+        file(render::cli_parts::PATH, render::cli_parts::render(mall)),
     ];
     for part in mall.slot_parts() {
         let path = format!("nginx/upstreams/{}.conf", part.name);

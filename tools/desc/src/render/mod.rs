@@ -1,5 +1,6 @@
 //! The generated files, each a pure function of the description returning its text.
 
+pub mod cli_parts;
 pub mod compose;
 pub mod nginx;
 pub mod parts;

@@ -1,7 +1,7 @@
 //! The parts blue/green switches, their slots and what names a version.
 //!
-//! The rows mirror the `SERVICES` table of scripts/lib/stack.sh (the local stack, still in
-//! bash) for the parts nginx proxies to; both give way to `mall.toml` (issue 16, point 1).
+//! The table of parts ([`PARTS`], table.rs) is generated from mall.toml (`cargo run -p
+//! mall-desc -- generate`), like scripts/lib/parts.sh for the local stack.
 
 use std::fmt;
 
@@ -16,15 +16,9 @@ pub struct Part {
     pub has_db: bool,
 }
 
-/// The parts `deploy` and `rollback` switch, callees before callers.
-pub const PARTS: [Part; 6] = [
-    Part::new("auth-proxy", "auth-proxy", 0, false),
-    Part::new("user", "user-service", 1, true),
-    Part::new("product", "product-service", 2, true),
-    Part::new("cart", "cart-service", 3, true),
-    Part::new("order", "order-service", 4, true),
-    Part::new("payment", "payment-service", 5, true),
-];
+mod table;
+
+pub use table::PARTS;
 
 /// The green slot's ports are the blue ones plus this.
 pub const GREEN_PORT_OFFSET: u16 = 100;
