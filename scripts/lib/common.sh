@@ -125,3 +125,27 @@ stop_pid() {
 not_running() {
     ! pid_alive "$1"
 }
+
+# --- operator tools --------------------------------------------------------------------------
+# tool_bin <binary> <image>: the path of an operator tool of the workspace (`mall`,
+# `mall-trace`): cargo's build here (built first when cargo exists; MALL_PROFILE [debug]),
+# else, on a host without Rust (the EC2 host), the binary copied once out of <image>, the
+# pipeline's ops image of this commit (docs/deploy.md), cached by image id.
+tool_bin() {
+    local name="$1" image="$2" p="${MALL_PROFILE:-debug}" bin id c
+    bin="$CARGO_TARGET_DIR/$p/$name"
+    if have cargo; then
+        (cd "$MALL_ROOT" && cargo build -q --locked -p "$name" --profile "${p/debug/dev}") >&2 ||
+            warn "could not build $name"
+    fi
+    if [[ ! -x "$bin" ]] && have docker && id="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null)"; then
+        bin="${XDG_CACHE_HOME:-$HOME/.cache}/mall/$name-${id#sha256:}"
+        mkdir -p "${bin%/*}"
+        if [[ ! -x "$bin" ]]; then
+            c="$(docker create "$image")" && docker cp "$c:/usr/local/bin/$name" "$bin.tmp" &&
+                docker rm "$c" >/dev/null && mv "$bin.tmp" "$bin"
+        fi
+    fi
+    [[ -x "$bin" ]] || die "no $name at $bin: install Rust (cargo builds it) or load the image $image"
+    printf '%s\n' "$bin"
+}
