@@ -142,7 +142,8 @@ tool_bin() {
         bin="${XDG_CACHE_HOME:-$HOME/.cache}/mall/$name-${id#sha256:}"
         mkdir -p "${bin%/*}"
         if [[ ! -x "$bin" ]]; then
-            c="$(docker create "$image")" && docker cp "$c:/usr/local/bin/$name" "$bin.tmp" &&
+            # An ops image has no command of its own; create never runs the one named here.
+            c="$(docker create "$image" "/usr/local/bin/$name")" && docker cp "$c:/usr/local/bin/$name" "$bin.tmp" &&
                 docker rm "$c" >/dev/null && mv "$bin.tmp" "$bin"
         fi
     fi
