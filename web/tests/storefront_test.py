@@ -315,6 +315,26 @@ class Storefront:
         n = self.page.locator('nav a[href="#/admin"]').count()
         check(n == 0, "no admin link for a shopper")
 
+    def slow_page_never_draws_over_the_next(self):
+        # A page still loading (the catalog, its answer held back 1.5 s in the page's own
+        # fetch) when the shopper moves on (to Sign in) must not draw over the new page.
+        page = self.page
+        page.evaluate(
+            """() => {
+                const real = window.fetch;
+                window.fetch = (url, opts) => String(url).startsWith('/api/products')
+                    ? new Promise((ok) => setTimeout(() => ok(real(url, opts)), 1500))
+                    : real(url, opts);
+                location.hash = '#/?q=slow';
+                setTimeout(() => { location.hash = '#/signin'; }, 100);
+            }"""
+        )
+        page.wait_for_timeout(2500)
+        title = page.locator("main h1").inner_text()
+        check(title == "Sign in", f"the page navigated to stays (saw {title!r})")
+        page.reload()
+        page.wait_for_selector("#signout")
+
     def admin_sign_in(self):
         page = self.page
         page.click("#signout")
@@ -382,6 +402,7 @@ class Storefront:
             ("cancel the order", self.cancel),
             ("declined checkout (tok_declined): message and trace id", self.declined),
             ("no admin link for a shopper", self.admin_hidden),
+            ("a slow page never draws over the next one", self.slow_page_never_draws_over_the_next),
             ("admin signs in: stats", self.admin_sign_in),
             ("admin: refused and applied stock change", self.admin_stock),
             ("admin: orders", self.admin_orders),

@@ -36,7 +36,16 @@ function renderNav() {
 }
 
 // --- router ---------------------------------------------------------------------------------------
-async function route() {
+// One navigation at a time, in order: a page still loading (a slow catalog) finishes before
+// the next one renders, so it can never draw over the page navigated to since (each render
+// reads the hash when its turn comes).
+let routing = Promise.resolve();
+function route() {
+  routing = routing.then(render, render);
+  return routing;
+}
+
+async function render() {
   stopPolling();
   const raw = location.hash.slice(1) || '/';
   const [path, query] = raw.split('?');
