@@ -6,124 +6,26 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod args;
 mod conn;
 mod mix;
 mod procs;
 mod report;
 mod run;
+mod session;
 mod setup;
 mod stats;
 
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Parser;
 use serde::Serialize;
 
-use crate::mix::{Shopper, Weights, World};
-use crate::run::{Mode, RunResult, Spec};
-
-#[derive(Parser, Debug, Clone)]
-#[command(
-    name = "mall-load",
-    version,
-    about = "Drives the mall through nginx with a weighted shopper mix (browse 10, product detail 10, \
-             search 3, view cart 3, add to cart 2, checkout 1) from many signed-in shoppers, open loop \
-             (a fixed arrival rate, latency from each request's due time) and/or closed loop, and \
-             reports requests/s, p50/p90/p99/max per route, errors by status, and the CPU and RSS of \
-             the processes named with --proc/--proc-comm.",
-    after_help = "Usually run by scripts/bench mix, which starts a private release stack and names its \
-                  processes. Exit status: 0 done (and, with --fail-on-errors, no errors), 1 errors or \
-                  a failed setup, 2 bad arguments."
-)]
-struct Args {
-    /// nginx's public address (the mall's URL).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// open: a fixed arrival rate (--rate); closed: --connections each send the next request
-    /// when the last one is answered; both: closed, then open.
-    #[arg(long, value_enum, default_value = "both")]
-    mode: ModeArg,
-    /// Open loop: requests per second offered (the sweep's first rate with --sweep).
-    #[arg(long, default_value_t = 2000.0)]
-    rate: f64,
-    /// Seconds measured per run (per step with --sweep).
-    #[arg(long, default_value_t = 30.0)]
-    duration: f64,
-    /// Seconds of unrecorded load before each run.
-    #[arg(long, default_value_t = 5.0)]
-    warmup: f64,
-    /// Closed loop: the connections; open loop: the most connections that carry the arrivals.
-    #[arg(long, default_value_t = 64)]
-    connections: usize,
-    /// Distinct shoppers, registered and signed in before the load.
-    #[arg(long, default_value_t = 500)]
-    users: usize,
-    /// Concurrent sign-ins while preparing the shoppers.
-    #[arg(long, default_value_t = 4)]
-    signin_concurrency: usize,
-    /// Shoppers' e-mail prefix (<prefix>-<n>@bench.local); a later run with the same prefix
-    /// signs the same shoppers in again.
-    #[arg(long, default_value = "shopper")]
-    user_prefix: String,
-    /// Route weights, e.g. checkout=0 or browse=5,search=1 (others keep their default).
-    #[arg(
-        long,
-        default_value = "browse=10,detail=10,search=3,view_cart=3,add_to_cart=2,checkout=1"
-    )]
-    mix: Weights,
-    /// Card token every checkout pays with (the gateway simulator approves tok_ok).
-    #[arg(long, default_value = "tok_ok")]
-    card_token: String,
-    /// Admin e-mail: when given (with --admin-password-file), every product's stock is raised
-    /// by --stock-top-up first, so checkouts do not run out.
-    #[arg(long)]
-    admin_email: Option<String>,
-    #[arg(long)]
-    admin_password_file: Option<PathBuf>,
-    #[arg(long, default_value_t = 10_000_000)]
-    stock_top_up: i64,
-    /// A group of processes to measure: LABEL=PID[,PID...] (repeatable).
-    #[arg(long = "proc", value_name = "LABEL=PIDS")]
-    procs: Vec<String>,
-    /// A group found by command name: LABEL=NAME[,NAME...] (repeatable), e.g.
-    /// mysql=mariadbd,mysqld.
-    #[arg(long = "proc-comm", value_name = "LABEL=NAMES")]
-    proc_comms: Vec<String>,
-    /// Raise the open-loop rate step by step until p99 passes --p99-limit-ms or errors
-    /// appear; report the highest rate that held.
-    #[arg(long)]
-    sweep: bool,
-    #[arg(long, default_value_t = 500.0)]
-    sweep_step: f64,
-    #[arg(long, default_value_t = 20_000.0)]
-    sweep_max: f64,
-    #[arg(long, default_value_t = 50.0)]
-    p99_limit_ms: f64,
-    /// Write the results here as JSON.
-    #[arg(long)]
-    json: Option<PathBuf>,
-    /// Write the sweep's plot here (SVG).
-    #[arg(long)]
-    svg: Option<PathBuf>,
-    /// Threads of the load generator (1: a single-threaded runtime, the cheapest per
-    /// request; the generator's own CPU is in the process table).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
-    /// Exit 1 when any run had errors (or, with --sweep, when no rate held).
-    #[arg(long)]
-    fail_on_errors: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ModeArg {
-    Open,
-    Closed,
-    Both,
-}
+use crate::args::{targets, validate, Args, ModeArg};
+use crate::mix::Weights;
+use crate::run::{Mode, RunResult};
+use crate::session::Session;
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -148,131 +50,6 @@ struct SweepOut {
     /// 97 % of the offered rate answered.
     held_rate: Option<f64>,
     stopped_because: String,
-}
-
-fn address(url: &str) -> Result<SocketAddr> {
-    let rest = url
-        .strip_prefix("http://")
-        .context("--url must be http://host:port (the load stays on loopback)")?;
-    let hostport = rest.split('/').next().unwrap_or(rest);
-    let hostport = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
-    let addr = hostport
-        .to_socket_addrs()
-        .with_context(|| format!("resolving {hostport}"))?
-        .next()
-        .with_context(|| format!("{hostport} has no address"))?;
-    if !addr.ip().is_loopback() {
-        bail!("--url must be a loopback address, not {addr}: load stays on this machine");
-    }
-    Ok(addr)
-}
-
-fn validate(a: &Args) -> Result<()> {
-    if !(a.duration >= 1.0 && a.duration <= 3600.0) {
-        bail!("--duration must be 1..3600 seconds");
-    }
-    if !(0.0..=600.0).contains(&a.warmup) {
-        bail!("--warmup must be 0..600 seconds");
-    }
-    if !(a.rate >= 1.0 && a.rate <= 1_000_000.0) {
-        bail!("--rate must be 1..1000000 requests/s");
-    }
-    if a.connections == 0 || a.connections > 10_000 {
-        bail!("--connections must be 1..10000");
-    }
-    if a.users == 0 || a.users > 100_000 {
-        bail!("--users must be 1..100000");
-    }
-    if a.signin_concurrency == 0 || a.signin_concurrency > 256 {
-        bail!("--signin-concurrency must be 1..256");
-    }
-    if a.sweep && (a.sweep_step < 1.0 || a.sweep_max < a.rate) {
-        bail!("--sweep-step must be >= 1 and --sweep-max >= --rate");
-    }
-    if a.threads == 0 || a.threads > 64 {
-        bail!("--threads must be 1..64");
-    }
-    if a.admin_email.is_some() != a.admin_password_file.is_some() {
-        bail!("--admin-email and --admin-password-file go together");
-    }
-    Ok(())
-}
-
-struct Session {
-    args: Args,
-    addr: SocketAddr,
-    catalog: setup::Catalog,
-    tokens: Vec<String>,
-    tokens_expire: Instant,
-    groups: Vec<procs::Group>,
-}
-
-impl Session {
-    fn world(&self) -> Result<Arc<World>> {
-        Ok(Arc::new(World {
-            weights: self.args.mix.clone(),
-            product_ids: self.catalog.product_ids.clone(),
-            browse_paths: self.catalog.browse_paths.clone(),
-            search_paths: self.catalog.search_paths.clone(),
-            shoppers: self
-                .tokens
-                .iter()
-                .map(|t| Shopper::new(t))
-                .collect::<Result<_>>()?,
-            card_token: self.args.card_token.clone(),
-        }))
-    }
-
-    /// Signs the shoppers in again when their tokens would expire during the next run.
-    async fn fresh_tokens(&mut self) -> Result<()> {
-        let needed = Duration::from_secs_f64(self.args.duration + self.args.warmup + 60.0);
-        if self.tokens_expire > Instant::now() + needed {
-            return Ok(());
-        }
-        eprintln!("signing the shoppers in again (their tokens would expire during the next run)");
-        let (tokens, expire, _) = setup::shoppers(
-            self.addr,
-            &self.args.user_prefix,
-            self.args.users,
-            self.args.signin_concurrency,
-            false, // registered at the start: signing in again is enough
-        )
-        .await?;
-        self.tokens = tokens;
-        self.tokens_expire = expire;
-        Ok(())
-    }
-
-    async fn run(&mut self, mode: Mode, rate: Option<f64>, label: &str) -> Result<RunResult> {
-        self.fresh_tokens().await?;
-        let spec = Spec {
-            mode,
-            rate,
-            duration_s: self.args.duration,
-            warmup_s: self.args.warmup,
-            connections: self.args.connections,
-        };
-        run::run(self.world()?, self.addr, spec, self.groups.clone(), label).await
-    }
-}
-
-/// What the arguments name, checked before anything runs: nginx's address and the process
-/// groups to measure.
-fn targets(args: &Args) -> Result<(SocketAddr, Vec<procs::Group>)> {
-    let addr = address(&args.url)?;
-    let mut groups = vec![];
-    for p in &args.procs {
-        groups.push(procs::parse_pids(p).with_context(|| format!("--proc {p}"))?);
-    }
-    for p in &args.proc_comms {
-        groups.push(procs::parse_comm(p).with_context(|| format!("--proc-comm {p}"))?);
-    }
-    groups.push(procs::own_group());
-    Ok((addr, groups))
 }
 
 async fn main_inner(args: Args, addr: SocketAddr, groups: Vec<procs::Group>) -> Result<bool> {

@@ -2,16 +2,21 @@
 //! the one-round-trip lookup of such entries with the stock tier under them, and the two
 //! readers of it (catalog pages and the internal batch lookup).
 
+mod layout;
+mod value;
+
 use std::collections::HashMap;
 use std::future::Future;
 
-use mall_common::http::PageOf;
 use mysql_async::Pool;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{CatalogCache, GENERATION};
 use crate::storage::products::{self, Product};
+use layout::{decode, encode, Found, Hit, StockSlot};
+
+pub use value::Stocked;
 
 /// KEYS[1]: the global generation (missing = 0). ARGV[1]: the catalog key prefix
 /// (`{prefix}catalog:`). ARGV[2..]: entry names. Answers the generation and, for each
@@ -41,64 +46,6 @@ end
 return {gen, found}
 ";
 
-/// What [`LOOKUP`] answered for one entry: its bytes, then for each id in its head the
-/// stock generation and the cached stock.
-type Found = (Option<Vec<u8>>, Vec<u64>, Vec<Option<i64>>);
-
-/// A cached value that shows products' stock, overlaid on a cache hit.
-pub trait Stocked {
-    /// The products whose stock the value shows.
-    fn ids(&self) -> Vec<u64>;
-    /// Sets the stock shown for product `id`.
-    fn set_stock(&mut self, id: u64, stock: i64);
-}
-
-impl Stocked for Product {
-    fn ids(&self) -> Vec<u64> {
-        vec![self.id]
-    }
-
-    fn set_stock(&mut self, id: u64, stock: i64) {
-        if self.id == id {
-            self.stock = stock;
-        }
-    }
-}
-
-impl<T: Stocked> Stocked for Option<T> {
-    fn ids(&self) -> Vec<u64> {
-        self.as_ref().map(T::ids).unwrap_or_default()
-    }
-
-    fn set_stock(&mut self, id: u64, stock: i64) {
-        if let Some(value) = self {
-            value.set_stock(id, stock);
-        }
-    }
-}
-
-impl<T: Stocked> Stocked for Vec<T> {
-    fn ids(&self) -> Vec<u64> {
-        self.iter().flat_map(T::ids).collect()
-    }
-
-    fn set_stock(&mut self, id: u64, stock: i64) {
-        for item in self {
-            item.set_stock(id, stock);
-        }
-    }
-}
-
-impl<T: Stocked> Stocked for PageOf<T> {
-    fn ids(&self) -> Vec<u64> {
-        self.items.ids()
-    }
-
-    fn set_stock(&mut self, id: u64, stock: i64) {
-        self.items.set_stock(id, stock);
-    }
-}
-
 /// The cache name of a product's detail entry (an `Option<Product>`: `None` when there is
 /// no such product, or it is deleted).
 pub fn detail_name(id: u64) -> String {
@@ -110,67 +57,6 @@ pub fn detail_name(id: u64) -> String {
 fn in_order(mut products: Vec<Product>, ids: &[u64]) -> Vec<Product> {
     products.sort_by_key(|p| ids.iter().position(|&id| id == p.id));
     products
-}
-
-/// The stored form of a stocked entry: `ids` (those of the products `value` shows),
-/// comma-separated, a newline, then `value` as JSON (which has no raw newline).
-fn encode<T: Serialize + ?Sized>(ids: &[u64], value: &T) -> Option<Vec<u8>> {
-    let head: Vec<String> = ids.iter().map(u64::to_string).collect();
-    let mut bytes = head.join(",").into_bytes();
-    bytes.push(b'\n');
-    serde_json::to_writer(&mut bytes, value).ok()?;
-    Some(bytes)
-}
-
-/// One product's stock as the lookup found it on a hit.
-#[derive(Debug, PartialEq, Eq)]
-struct StockSlot {
-    id: u64,
-    /// The product's stock generation, read before MySQL is (see [`CatalogCache::current_stocks`]).
-    generation: u64,
-    cached: Option<i64>,
-}
-
-/// A stocked entry found in the cache: the value and the stock of each product it shows.
-struct Hit<T> {
-    value: T,
-    stocks: Vec<StockSlot>,
-}
-
-/// The hit in what the lookup found, or `None` (a miss) when there is no entry, or it is
-/// not in this layout (no head, a malformed one, an answer that does not match it) or not
-/// a `T`.
-fn decode<T: DeserializeOwned>((entry, generations, stocks): Found) -> Option<Hit<T>> {
-    let bytes = entry?;
-    let newline = bytes.iter().position(|&b| b == b'\n')?;
-    let (head, json) = (&bytes[..newline], &bytes[newline + 1..]);
-    if !head.iter().all(|&b| b.is_ascii_digit() || b == b',') {
-        return None;
-    }
-    let ids: Vec<u64> = if head.is_empty() {
-        Vec::new()
-    } else {
-        std::str::from_utf8(head)
-            .ok()?
-            .split(',')
-            .map(|id| id.parse().ok())
-            .collect::<Option<_>>()?
-    };
-    if ids.len() != generations.len() || ids.len() != stocks.len() {
-        return None;
-    }
-    let value = serde_json::from_slice(json).ok()?;
-    let stocks = ids
-        .into_iter()
-        .zip(generations)
-        .zip(stocks)
-        .map(|((id, generation), cached)| StockSlot {
-            id,
-            generation,
-            cached,
-        })
-        .collect();
-    Some(Hit { value, stocks })
 }
 
 impl CatalogCache {
@@ -371,52 +257,4 @@ impl CatalogCache {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn found(entry: &[u8], generations: Vec<u64>, stocks: Vec<Option<i64>>) -> Found {
-        (Some(entry.to_vec()), generations, stocks)
-    }
-
-    #[test]
-    fn an_entry_decodes_as_it_was_encoded_with_its_stocks() {
-        let bytes = encode(&[7, 3], &vec![1, 2]).expect("encodes");
-        assert_eq!(bytes, b"7,3\n[1,2]");
-        let hit = decode::<Vec<u8>>(found(&bytes, vec![4, 0], vec![Some(9), None])).expect("a hit");
-        assert_eq!(hit.value, vec![1, 2]);
-        assert_eq!(
-            hit.stocks,
-            [
-                StockSlot {
-                    id: 7,
-                    generation: 4,
-                    cached: Some(9)
-                },
-                StockSlot {
-                    id: 3,
-                    generation: 0,
-                    cached: None
-                },
-            ]
-        );
-        let none = encode::<Option<u8>>(&[], &None).expect("encodes");
-        assert_eq!(none, b"\nnull");
-        let hit = decode::<Option<u8>>(found(&none, vec![], vec![])).expect("a hit");
-        assert_eq!((hit.value, hit.stocks), (None, vec![]));
-    }
-
-    #[test]
-    fn anything_not_in_the_layout_is_a_miss() {
-        // Bare JSON, as older builds stored entries.
-        assert!(decode::<Option<u8>>(found(b"null", vec![], vec![])).is_none());
-        assert!(decode::<Vec<u8>>(found(b"[1,2]", vec![], vec![])).is_none());
-        // Heads the lookup script would read otherwise, or not at all.
-        for head in [&b"7,,3\n[1]"[..], b"+7\n[1]", b"7 \n[1]", b"7,\n[1]"] {
-            assert!(decode::<Vec<u8>>(found(head, vec![0], vec![None])).is_none());
-        }
-        // An answer that does not match the head, a value of another type, nothing.
-        assert!(decode::<Vec<u8>>(found(b"7\n[1]", vec![], vec![])).is_none());
-        assert!(decode::<Vec<u8>>(found(b"\n{}", vec![], vec![])).is_none());
-        assert!(decode::<Vec<u8>>((None, vec![], vec![])).is_none());
-    }
-}
+mod tests;
