@@ -172,7 +172,16 @@ where
         Err(never) => match never {},
     };
     let status = resp.status().as_u16();
-    let route = if resp.extensions().get::<Unmatched>().is_some() {
+    let unmatched = resp.extensions().get::<Unmatched>().is_some();
+    // Every 405 names the methods served on its path (RFC 9110), from mall.toml's routes.
+    if unmatched && resp.status() == http::StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(v) =
+            crate::http::allowed_methods(&path).and_then(|a| HeaderValue::from_str(&a).ok())
+        {
+            resp.headers_mut().insert(http::header::ALLOW, v);
+        }
+    }
+    let route = if unmatched {
         "unmatched".to_owned()
     } else {
         route

@@ -96,6 +96,10 @@ pub fn generate(mall: &Mall) -> Vec<Generated> {
         ),
         file("scripts/lib/parts.sh", render::parts::render(mall)),
         file(render::cli_parts::PATH, render::cli_parts::render(mall)),
+        file(
+            render::service_routes::PATH,
+            render::service_routes::render(mall),
+        ),
     ];
     for part in mall.slot_parts() {
         let path = format!("nginx/upstreams/{}.conf", part.name);

@@ -4,6 +4,7 @@
 
 mod identity;
 mod paging;
+mod routes;
 
 use std::convert::Infallible;
 
@@ -18,6 +19,43 @@ use crate::error::{error_response, INTERNAL_MESSAGE};
 
 pub use identity::{identity, require_role, Identity};
 pub use paging::{PageOf, PageQuery, Paging};
+
+/// The methods the public routes of `path` have, for the `Allow` header of a 405 (RFC
+/// 9110), in the usual order, `HEAD` with `GET`; `None` when no public route has that path.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    const ORDER: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+    let mut methods: Vec<&str> = routes::ROUTES
+        .iter()
+        .filter(|(_, pattern)| path_matches(pattern, path))
+        .flat_map(|(m, _)| {
+            if *m == "GET" {
+                vec!["GET", "HEAD"]
+            } else {
+                vec![*m]
+            }
+        })
+        .collect();
+    if methods.is_empty() {
+        return None;
+    }
+    methods.sort_by_key(|m| ORDER.iter().position(|o| o == m).unwrap_or(ORDER.len()));
+    methods.dedup();
+    Some(methods.join(", "))
+}
+
+/// `/api/orders/{id}/cancel` matches `/api/orders/7/cancel`: `{…}` is one non-empty segment.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {}
+            (Some(w), Some(g)) if w == g => {}
+            _ => return false,
+        }
+    }
+}
 
 /// Hands every handler a clone of the service's shared state.
 pub fn with_state<S: Clone + Send + Sync + 'static>(

@@ -93,3 +93,34 @@ fn paging_limits() {
     assert!(p(None, Some(101)).is_err());
     assert!(p(None, Some(0)).is_err());
 }
+
+#[test]
+fn a_405_names_the_methods_of_the_public_routes_of_its_path() {
+    assert_eq!(
+        allowed_methods("/api/categories").as_deref(),
+        Some("GET, HEAD")
+    );
+    assert_eq!(
+        allowed_methods("/api/products/7").as_deref(),
+        Some("GET, HEAD, PUT, DELETE")
+    );
+    assert_eq!(
+        allowed_methods("/api/products").as_deref(),
+        Some("GET, HEAD, POST")
+    );
+    assert_eq!(
+        allowed_methods("/api/orders/7/cancel").as_deref(),
+        Some("POST")
+    );
+    assert_eq!(
+        allowed_methods("/api/orders//cancel"),
+        None,
+        "an empty segment is no id"
+    );
+    assert_eq!(allowed_methods("/api/orders/7/cancel/x"), None);
+    assert_eq!(
+        allowed_methods("/internal/carts/7"),
+        None,
+        "not a public route"
+    );
+}

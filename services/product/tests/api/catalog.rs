@@ -228,3 +228,17 @@ async fn writes_need_the_admin_role() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test]
+async fn a_method_the_path_does_not_serve_is_405_with_allow() {
+    let app = spawn_app().await;
+
+    let r = app
+        .admin(reqwest::Method::PATCH, "/api/categories")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET, HEAD");
+}

@@ -5,6 +5,7 @@ pub mod compose;
 pub mod nginx;
 pub mod parts;
 pub mod policy;
+pub mod service_routes;
 pub mod upstreams;
 
 /// The command that writes every generated file; their headers name it.
