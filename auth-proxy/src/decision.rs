@@ -2,19 +2,8 @@
 //! status, the `X-Auth-Error` code, the RFC 6750 challenge and the metric label. The
 //! descriptions are fixed strings, so nothing from the token ever reaches a response.
 
-use std::sync::Arc;
-
-use crate::token::Verified;
-
-/// The answer to one auth subrequest.
-#[derive(Clone, Debug)]
-pub enum Outcome {
-    /// A public route: answered without looking at the token.
-    Public,
-    /// A valid, unrevoked token allowed by the matched rule.
-    Allowed(Arc<Verified>),
-    Denied(Reason),
-}
+// It knows nothing of tokens: token/ answers its failures as a `Reason`, and the outcome
+// that carries a verified token lives with the decision (app/).
 
 /// Why a request was allowed or denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -236,18 +225,6 @@ impl Verdict {
             Verdict::Forbidden => "forbidden",
             Verdict::NotAllowed => "method_not_allowed",
             Verdict::Unavailable => "unavailable",
-        }
-    }
-}
-
-// === impl Outcome ===
-
-impl Outcome {
-    pub fn reason(&self) -> Reason {
-        match self {
-            Outcome::Public => Reason::Public,
-            Outcome::Allowed(_) => Reason::Token,
-            Outcome::Denied(r) => *r,
         }
     }
 }

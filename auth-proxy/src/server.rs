@@ -18,8 +18,7 @@ use mall_common::trace::{self, TraceId};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::app::{App, AuthRequest, Authorization};
-use crate::decision::Outcome;
+use crate::app::{App, AuthRequest, Authorization, Outcome};
 
 pub const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method");
 pub const X_ORIGINAL_URI: HeaderName = HeaderName::from_static("x-original-uri");

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use mall_common::trace::TraceId;
 
-use super::{App, AuthRequest, Authorization, Decision};
+use super::{App, AuthRequest, Authorization, Decision, Outcome};
 use crate::cache::TokenCache;
-use crate::decision::{Outcome, Reason};
+use crate::decision::Reason;
 use crate::path;
 use crate::policy::Access;
 use crate::revocation::now_secs;

@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::cache::TokenCache;
 use crate::config::Config;
-use crate::decision::Outcome;
+use crate::decision::Reason;
 use crate::keys::store::{KeyStore, Source};
 use crate::metrics::Metrics;
 use crate::policy::Policy;
@@ -44,6 +44,28 @@ pub enum Authorization<'a> {
     One(&'a HeaderValue),
     /// More than one `Authorization` header: refused, never guessed between.
     Many,
+}
+
+/// The answer to one auth subrequest.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A public route: answered without looking at the token.
+    Public,
+    /// A valid, unrevoked token allowed by the matched rule.
+    Allowed(Arc<Verified>),
+    Denied(Reason),
+}
+
+// === impl Outcome ===
+
+impl Outcome {
+    pub fn reason(&self) -> Reason {
+        match self {
+            Outcome::Public => Reason::Public,
+            Outcome::Allowed(_) => Reason::Token,
+            Outcome::Denied(r) => *r,
+        }
+    }
 }
 
 /// An outcome plus what the log line needs.
