@@ -11,7 +11,7 @@ import os
 import schemathesis
 
 SESSION_ENDING = {"/api/admin/users/{id}/revoke-sessions", "/api/admin/users/{id}/roles"}
-PROTECTED = {int(i) for i in os.environ["MALL_FUZZ_PROTECTED_IDS"].split(",")}
+PROTECTED = set(os.environ["MALL_FUZZ_PROTECTED_IDS"].split(","))
 VICTIM = int(os.environ["MALL_FUZZ_VICTIM_ID"])
 
 
@@ -20,7 +20,7 @@ def spare_the_runs_own_sessions(context, case, kwargs):
     if case.operation.path not in SESSION_ENDING or not case.path_parameters:
         return
     drawn = case.path_parameters.get("id")
-    if str(drawn) in {str(i) for i in PROTECTED}:
+    if str(drawn) in PROTECTED:
         case.path_parameters["id"] = VICTIM
 
 

@@ -29,6 +29,15 @@ pub struct Local {
 }
 
 impl Local {
+    /// Where a part's version is snapshotted: `$MALL_VAR/releases/<part>/<version>/<binary>`.
+    pub(super) fn release_path(&self, part: &crate::parts::Part, version: &str) -> PathBuf {
+        self.var
+            .join("releases")
+            .join(part.name)
+            .join(version)
+            .join(part.binary)
+    }
+
     /// The settings scripts/dev uses (its `load_config`), from the environment.
     pub fn from_env(root: &Path, env: Env<'_>, runner: Runner) -> Result<Self, Error> {
         let var = env("MALL_VAR")

@@ -111,12 +111,7 @@ impl Runtime for Local {
     fn prepare(&self, part: &Part, resolved: &Resolved) -> anyhow::Result<String> {
         let version = &resolved.version;
         let src = self.bin_dir.join(part.binary);
-        let release = self
-            .var
-            .join("releases")
-            .join(part.name)
-            .join(version)
-            .join(part.binary);
+        let release = self.release_path(part, version);
         if executable(&release) {
             if executable(&src) && !same_content(&src, &release) {
                 say::warn(&format!("{} {version} is already released and differs from the current build; deploying the release (give a new build a new label)", part.name));
@@ -155,12 +150,7 @@ impl Runtime for Local {
         };
         // The exact binary the process executes, even when the build has replaced the file.
         let exe = PathBuf::from(format!("/proc/{pid}/exe"));
-        let release = self
-            .var
-            .join("releases")
-            .join(part.name)
-            .join(version)
-            .join(part.binary);
+        let release = self.release_path(part, version);
         if release.exists() && same_content(&exe, &release) {
             return Ok(Some(release.display().to_string()));
         }
