@@ -17,64 +17,8 @@
 
 BG_MIN_REQUESTS="${MALL_BG_TEST_MIN_REQUESTS:-5000}"
 
-# --- compose dry run -------------------------------------------------------------------------
-
-# expect_in <text> <pattern> <what>: fails when the fixed string is not in the text.
-expect_in() {
-    grep -qF -- "$2" <<<"$1" || { warn "dry run: expected ${3}: ${2}"; return 1; }
-}
-
-# shellcheck disable=SC2016  # the expected text quotes $1 as the dry run prints it
-bg_dry_run_check() (
-    local dir out rc=0
-    dir="$(mktemp -d "${TMPDIR:-/tmp}/mall-bg-dry.XXXXXX")"
-    trap 'rm -rf "$dir"' EXIT
-    cp "$MALL_ROOT/compose/.env.example" "$dir/env"
-    # shellcheck disable=SC2030  # this subshell's own state directory, on purpose
-    export MALL_BG_STATE_DIR="$dir/state" MALL_COMPOSE_ENV_FILE="$dir/env" MALL_BG_COMPOSE="docker compose"
-    local bg=(bash "$MALL_ROOT/scripts/blue-green" --runtime compose --dry-run)
-    local compose="docker compose -f $MALL_ROOT/compose/docker-compose.yml --env-file $dir/env"
-
-    out="$("${bg[@]}" deploy product 3f2c1e0 2>&1)" || { warn "dry-run deploy failed: $out"; return 1; }
-    expect_in "$out" "+ docker pull -q mall/product-service:3f2c1e0" "the image pulled first" || rc=1
-    expect_in "$out" "PRODUCT_GREEN_IMAGE=mall/product-service:3f2c1e0 PRODUCT_GREEN_VERSION=3f2c1e0" "the idle slot's pair in the env file" || rc=1
-    expect_in "$out" "$compose up -d --no-deps --no-build --force-recreate product-green" "the idle slot started alone" || rc=1
-    expect_in "$out" "3 consecutive /ready passes of product-green" "the readiness wait" || rc=1
-    expect_in "$out" "X-Served-By product-green@3f2c1e0" "the smoke test" || rc=1
-    expect_in "$out" "$compose exec -T nginx grep -q \\^upstream\\ product_green\\ \\{ /etc/nginx/upstreams/product.conf" "the slot's upstream checked" || rc=1
-    expect_in "$out" 'mv\ -f\ \"/etc/nginx/upstreams/.\$1.green.tmp\"\ \"/etc/nginx/upstreams/\$1.green\" sh product' "the green marker written" || rc=1
-    expect_in "$out" "$compose stop -t 30 product-blue" "the old slot stopped" || rc=1
-    grep -q -e 'nginx -s reload' -e 'nginx -t' <<<"$out" && { warn "dry run: a switch reloads or re-tests nginx"; rc=1; }
-    # Order: the marker after the smoke test, the old slot stopped after the confirmation.
-    grep -n -e 'smoke-test product-green' -e 'green\\" sh product' -e 'confirm through nginx' -e 'stop -t 30 product-blue' \
-        <<<"$out" | cut -d: -f1 | sort -c -n 2>/dev/null || { warn "dry run: smoke, switch, confirm, stop out of order"; rc=1; }
-    [[ "$(grep -c -e 'smoke-test product-green' -e 'green\\" sh product' -e 'confirm through nginx' -e 'stop -t 30 product-blue' <<<"$out")" == 4 ]] ||
-        { warn "dry run: expected one smoke test, one marker, one confirmation and one stop"; rc=1; }
-
-    out="$("${bg[@]}" deploy auth-proxy 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mall/auth-proxy:9a8b7c6 2>&1)" || rc=1
-    expect_in "$out" "AUTH_PROXY_GREEN_VERSION=9a8b7c6" "the tag of a full reference as the version" || rc=1
-    expect_in "$out" '\"/etc/nginx/upstreams/\$1.green\" sh auth-proxy' "auth-proxy switched like the services" || rc=1
-
-    # A recorded state: green live, blue kept. Rollback starts blue with its image.
-    mkdir -p "$dir/state/state"
-    printf '%s\n' part=product live=green since=2026-01-01T00:00:00Z by=ci action=deploy \
-        blue_version=1a2b3c4 blue_artifact=registry.example/mall/product-service:1a2b3c4 \
-        green_version=3f2c1e0 green_artifact=registry.example/mall/product-service:3f2c1e0 \
-        >"$dir/state/state/product.state"
-    out="$("${bg[@]}" rollback product 2>&1)" || { warn "dry-run rollback failed: $out"; return 1; }
-    expect_in "$out" "PRODUCT_BLUE_IMAGE=registry.example/mall/product-service:1a2b3c4 PRODUCT_BLUE_VERSION=1a2b3c4" "the previous image" || rc=1
-    expect_in "$out" 'rm\ -f\ \"/etc/nginx/upstreams/\$1.green\" sh product' "the switch back to blue (marker removed)" || rc=1
-    expect_in "$out" "$compose stop -t 30 product-green" "green stopped after the rollback" || rc=1
-
-    # Refused: latest, an unknown part, --env with compose. Nothing written by a dry run.
-    "${bg[@]}" deploy product latest >/dev/null 2>&1 && { warn "dry run accepted latest"; rc=1; }
-    "${bg[@]}" deploy nginx 1 >/dev/null 2>&1 && { warn "dry run accepted part nginx"; rc=1; }
-    "${bg[@]}" deploy product 1 --env A=b >/dev/null 2>&1 && { warn "compose accepted --env"; rc=1; }
-    [[ ! -e "$dir/state/audit.log" ]] || { warn "a dry run wrote the audit log"; rc=1; }
-    cmp -s "$MALL_ROOT/compose/.env.example" "$dir/env" || { warn "a dry run changed the env file"; rc=1; }
-    ((rc == 0)) && log "compose dry run: deploy, full image reference, rollback and refusals as expected"
-    return "$rc"
-)
+# shellcheck source=scripts/lib/bg-dry-run-test.sh
+source "$MALL_ROOT/scripts/lib/bg-dry-run-test.sh"
 
 # --- the zero-downtime test -------------------------------------------------------------------
 
@@ -270,61 +214,8 @@ bg_steps() {
     expect_served "after deploy: user" "user-green@v2" "$URL/api/users/me" "${auth[@]}" || return 1
 }
 
-# load_summary <json>: one line about a load run.
-load_summary() {
-    jq -r '"sent \(.sent), answered \(.answered), non-2xx \(.non_2xx) \(.by_status | tojson);"
-        + " wrk socket errors: connect \(.wrk.errors.connect), read \(.wrk.errors.read),"
-        + " write \(.wrk.errors.write), timeout \(.wrk.errors.timeout); latency p50"
-        + " \(.latency_us.p50 / 1000) ms, p99 \(.latency_us.p99 / 1000) ms, max \(.latency_us.max / 1000) ms"' "$1"
-}
-
-# bg_check_results <close json> <keep-alive json>: the verdict.
-bg_check_results() {
-    local strict="$1" keep="$2" sent answered bad errors nginx_bad served want ok=1
-    log "load, new connection per request: $(load_summary "$strict")"
-    log "load, keep-alive connections:     $(load_summary "$keep")"
-    served="$(jq -c -s '[.[].served_by | to_entries[]] | group_by(.key)
-        | map({ key: .[0].key, value: (map(.value) | add) }) | from_entries' "$strict" "$keep")"
-    log "answers came from: ${served}"
-    nginx_bad="$(grep '"user_agent":"mall-bluegreen-' "$MALL_VAR/log/nginx/access.log" |
-        grep -vc '"status":200,' || true)"
-    log "nginx logged $(load_lines close) + $(load_lines keepalive) load requests, ${nginx_bad} of them not 200"
-
-    sent="$(jq .sent "$strict")" answered="$(jq .answered "$strict")" bad="$(jq .non_2xx "$strict")"
-    errors="$(jq '.wrk.errors | .connect + .read + .write + .timeout' "$strict")"
-    ((sent >= BG_MIN_REQUESTS)) || { warn "only ${sent} requests (at least ${BG_MIN_REQUESTS} wanted)"; ok=0; }
-    ((sent == answered)) || { warn "$((sent - answered)) requests were sent but never answered"; ok=0; }
-    ((bad == 0 && nginx_bad == 0)) || { warn "${bad} non-2xx answers (nginx logged ${nginx_bad} non-200)"; ok=0; }
-    ((errors == 0)) || { warn "${errors} socket errors on new connections"; ok=0; }
-
-    # Keep-alive connections count the same: a switch closes no connection (no reload), so
-    # any reset, close or timeout a keep-alive client sees is a failure.
-    sent="$(jq .sent "$keep")" answered="$(jq .answered "$keep")" bad="$(jq .non_2xx "$keep")"
-    errors="$(jq '.wrk.errors | .connect + .read + .write + .timeout' "$keep")"
-    ((sent == answered)) || { warn "keep-alive load: $((sent - answered)) requests sent but never answered"; ok=0; }
-    ((bad == 0 && errors == 0)) || { warn "keep-alive load: ${bad} non-2xx, ${errors} socket errors (resets, closes, timeouts)"; ok=0; }
-
-    for want in "product-blue@$P0" product-green@v2 cart-blue@ cart-green@v2 user-blue@ user-green@v2; do
-        grep -q "\"${want}" <<<"$served" || { warn "no load answer came from ${want}"; ok=0; }
-    done
-    ((ok)) && log "zero downtime: $(jq .sent "$strict") requests on new connections and ${sent} on keep-alive ones, 0 failed (no reset, no close, no timeout); every answer 2xx"
-    ((ok))
-}
-
-bg_check_audit() {
-    local got want
-    got="$(jq -r 'select(.outcome != "started") | [.action, .part, .to_version, .outcome, (.stage // "-")] | join(" ")' \
-        "$(bg_state_dir)/audit.log")"
-    want="deploy product v2 ok -
-rollback product $P0 ok -
-deploy product never-ready failed ready
-deploy auth-proxy v2 ok -
-deploy cart v2 ok -
-deploy user v2 ok -"
-    [[ "$got" == "$want" ]] || { warn "the audit log says:"$'\n'"${got}"$'\n'"expected:"$'\n'"${want}"; return 1; }
-    log "audit log: every action with its outcome (the refused deploy took no lock and wrote nothing)"
-    bg status >&2
-}
+# shellcheck source=scripts/lib/bg-test-checks.sh
+source "$MALL_ROOT/scripts/lib/bg-test-checks.sh"
 
 # bg_start_load <close|keepalive> <connections>: one wrk in the background.
 bg_start_load() {
