@@ -58,6 +58,8 @@ server {
     include snippets/response-headers.conf;
     include snippets/errors.conf;
     error_page 500 @e500;
+    # \$auth_proxy_up and the other live-slot variables the auth subrequest uses.
+    include upstreams/select.inc;
 
     location = /_auth {
         internal;
