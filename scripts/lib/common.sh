@@ -7,6 +7,12 @@ MALL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # One build directory for the stack, the tests and CI (README.md): outside the clone, so a
 # fresh clone reuses the warm build.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mall-target}"
+# Debian installs nginx, mariadbd and service(8) in sbin directories, which a non-login PATH
+# (a CI runner's) may lack: then nginx was "missing" after apt-get had installed it.
+for d in /usr/local/sbin /usr/sbin /sbin; do
+    [[ ":$PATH:" == *":$d:"* ]] || PATH="$PATH:$d"
+done
+export PATH
 
 # --- messages ------------------------------------------------------------------------
 
