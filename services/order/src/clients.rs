@@ -30,10 +30,32 @@ pub enum Reserve {
     OutOfStock(u64),
 }
 
+/// A payment's state as the payment service sends it (its `domain::Status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentStatus {
+    /// The gateway has not answered yet; the order stays pending.
+    Pending,
+    Approved,
+    Declined,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Refunded => "refunded",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Payment {
     pub id: u64,
-    pub status: String,
+    pub status: PaymentStatus,
 }
 
 #[derive(Debug, Clone, Deserialize)]

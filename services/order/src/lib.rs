@@ -11,6 +11,7 @@ mod error;
 mod reconcile;
 mod routes;
 mod saga;
+pub mod state;
 pub mod storage;
 
 use std::future::Future;

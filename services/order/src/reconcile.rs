@@ -8,7 +8,9 @@ use tracing::Instrument;
 
 use mall_common::trace::{self, TraceId};
 
+use crate::clients::PaymentStatus;
 use crate::saga::settle;
+use crate::state::{FailureReason, Transition};
 use crate::storage;
 use crate::State;
 
@@ -42,27 +44,23 @@ pub async fn reconcile_once(state: &State) -> anyhow::Result<usize> {
 
 async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
     match state.clients.payment_of(order_id).await? {
-        Some(p) if p.status == "approved" || p.status == "declined" => {
-            settle(state, order_id, &p.status, p.id, None)
+        Some(p) if matches!(p.status, PaymentStatus::Approved | PaymentStatus::Declined) => {
+            settle(state, order_id, p.status, p.id, None)
                 .await
                 .map_err(anyhow::Error::new)?;
-            tracing::info!(order_id = order_id, payment_status = %p.status, "reconciled from the payment's real state");
+            tracing::info!(
+                order_id = order_id,
+                payment_status = p.status.as_str(),
+                "reconciled from the payment's real state"
+            );
             Ok(true)
         }
         Some(_) => Ok(false),
         // The charge never reached the payment service: nothing was charged.
         None => {
             state.clients.release(order_id).await?;
-            if storage::transition(
-                &state.pool,
-                order_id,
-                "pending",
-                "failed",
-                Some("not_charged"),
-                None,
-            )
-            .await?
-            {
+            let never_charged = Transition::fail(FailureReason::NotCharged);
+            if storage::transition(&state.pool, order_id, never_charged).await? {
                 tracing::info!(
                     order_id = order_id,
                     "reconciled: never charged; stock released, order failed"

@@ -5,9 +5,10 @@
 
 use secrecy::SecretString;
 
-use crate::clients::Reserve;
+use crate::clients::{PaymentStatus, Reserve};
 use crate::domain::{order_total, total_too_large, ItemQty};
 use crate::error::OrderError;
+use crate::state::{FailureReason, Status, Transition};
 use crate::storage::{self, Order};
 use crate::State;
 
@@ -34,10 +35,7 @@ pub async fn run(
             storage::transition(
                 &state.pool,
                 order_id,
-                "pending",
-                "failed",
-                Some("out_of_stock"),
-                None,
+                Transition::fail(FailureReason::OutOfStock),
             )
             .await?;
             tracing::info!(
@@ -71,23 +69,16 @@ pub async fn run(
         _ => {
             let (reason, error) = if mixed {
                 let e = OrderError::CurrencyMismatch("more than one currency".into());
-                ("mixed_currency", e)
+                (FailureReason::MixedCurrency, e)
             } else {
-                ("total_too_large", OrderError::validation(total_too_large()))
+                let e = OrderError::validation(total_too_large());
+                (FailureReason::TotalTooLarge, e)
             };
             state.clients.release(order_id).await.ok();
-            storage::transition(
-                &state.pool,
-                order_id,
-                "pending",
-                "failed",
-                Some(reason),
-                None,
-            )
-            .await?;
+            storage::transition(&state.pool, order_id, Transition::fail(reason)).await?;
             tracing::info!(
                 order_id,
-                reason,
+                reason = reason.as_str(),
                 "order failed before the charge; stock released"
             );
             return Err(error);
@@ -110,7 +101,7 @@ pub async fn run(
             return Ok(());
         }
     };
-    settle(state, order_id, &payment.status, payment.id, Some(origin)).await
+    settle(state, order_id, payment.status, payment.id, Some(origin)).await
 }
 
 /// Applies a known payment outcome to a pending order; `origin` when the caller knows it
@@ -118,56 +109,42 @@ pub async fn run(
 pub(crate) async fn settle(
     state: &State,
     order_id: u64,
-    payment_status: &str,
+    payment_status: PaymentStatus,
     payment_id: u64,
     origin: Option<Origin>,
 ) -> Result<(), OrderError> {
     match payment_status {
-        "approved" => {
+        PaymentStatus::Approved => {
             state
                 .clients
                 .commit(order_id)
                 .await
                 .map_err(OrderError::Unavailable)?;
-            if storage::transition(
-                &state.pool,
-                order_id,
-                "pending",
-                "paid",
-                None,
-                Some(payment_id),
-            )
-            .await?
-            {
+            if storage::transition(&state.pool, order_id, Transition::Pay { payment_id }).await? {
                 tracing::info!(order_id, payment_id, "order paid");
                 empty_cart_if_ordered_from_it(state, order_id, origin).await;
             }
             Ok(())
         }
-        "declined" => {
+        PaymentStatus::Declined => {
             state
                 .clients
                 .release(order_id)
                 .await
                 .map_err(OrderError::Unavailable)?;
-            if storage::transition(
-                &state.pool,
-                order_id,
-                "pending",
-                "failed",
-                Some("payment_declined"),
-                Some(payment_id),
-            )
-            .await?
-            {
+            let declined = Transition::Fail {
+                reason: FailureReason::PaymentDeclined,
+                payment_id: Some(payment_id),
+            };
+            if storage::transition(&state.pool, order_id, declined).await? {
                 tracing::info!(order_id, "order failed: payment declined; stock released");
             }
             Ok(())
         }
-        other => {
+        other @ (PaymentStatus::Pending | PaymentStatus::Refunded) => {
             tracing::info!(
                 order_id,
-                payment_status = other,
+                payment_status = other.as_str(),
                 "payment not settled yet; order stays pending"
             );
             Ok(())
@@ -197,10 +174,10 @@ async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64, origin: Opt
 /// Cancel: refund, then restock, then `cancelled`; each step idempotent, so a cancel cut
 /// short is finished by the next one.
 pub async fn cancel(state: &State, order: &Order) -> Result<(), OrderError> {
-    match order.status.as_str() {
-        "cancelled" => return Ok(()),
-        "paid" => {}
-        _ => return Err(OrderError::NotCancellable),
+    match order.status {
+        Status::Cancelled => return Ok(()),
+        Status::Paid => {}
+        Status::Pending | Status::Failed => return Err(OrderError::NotCancellable),
     }
     let payment_id = order
         .payment_id
@@ -210,17 +187,16 @@ pub async fn cancel(state: &State, order: &Order) -> Result<(), OrderError> {
         .refund(payment_id)
         .await
         .map_err(OrderError::Unavailable)?;
-    if refund.status != "refunded" {
-        return Err(
-            anyhow::anyhow!("refund of payment {payment_id} answered {}", refund.status).into(),
-        );
+    if refund.status != PaymentStatus::Refunded {
+        let answered = refund.status.as_str();
+        return Err(anyhow::anyhow!("refund of payment {payment_id} answered {answered}").into());
     }
     state
         .clients
         .release(order.id)
         .await
         .map_err(OrderError::Unavailable)?;
-    if storage::transition(&state.pool, order.id, "paid", "cancelled", None, None).await? {
+    if storage::transition(&state.pool, order.id, Transition::Cancel).await? {
         tracing::info!(
             order_id = order.id,
             payment_id,

@@ -14,10 +14,9 @@ use warp::reply::Response;
 use warp::Filter;
 
 use crate::error::OrderError;
+use crate::state::Status;
 use crate::storage;
 use crate::State;
-
-const STATUSES: [&str; 4] = ["pending", "paid", "failed", "cancelled"];
 
 #[derive(Deserialize)]
 struct AdminQuery {
@@ -44,25 +43,18 @@ pub fn routes(
 }
 
 async fn orders(state: Arc<State>, q: AdminQuery) -> Result<Response, OrderError> {
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(OrderError::validation(
-                "status must be pending, paid, failed or cancelled",
-            ));
-        }
-    }
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            OrderError::validation("status must be pending, paid, failed or cancelled")
+        })?),
+    };
     let paging = Paging::try_from_query(PageQuery {
         page: q.page,
         size: q.size,
     })?;
-    let (items, total) = storage::page(
-        &state.pool,
-        None,
-        q.status.as_deref(),
-        paging.offset(),
-        paging.size,
-    )
-    .await?;
+    let (items, total) =
+        storage::page(&state.pool, None, status, paging.offset(), paging.size).await?;
     Ok(json_reply(
         StatusCode::OK,
         &PageOf::new(items, paging, total),
@@ -81,11 +73,10 @@ async fn stats(state: Arc<State>) -> Result<Response, OrderError> {
         .await
         .map_err(OrderError::Unavailable)?;
     let (by_status, revenue) = storage::stats(&state.pool).await?;
-    let mut orders_by_status: BTreeMap<&str, u64> = STATUSES.iter().map(|s| (*s, 0)).collect();
-    for (status, n) in &by_status {
-        if let Some(slot) = orders_by_status.get_mut(status.as_str()) {
-            *slot = *n;
-        }
+    let mut orders_by_status: BTreeMap<&str, u64> =
+        Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    for (status, n) in by_status {
+        orders_by_status.insert(status.as_str(), n);
     }
     Ok(json_reply(
         StatusCode::OK,

@@ -15,6 +15,7 @@ use crate::domain::{
     check_items, check_lines, total_too_large, IdempotencyKey, ItemQty, OrderBody,
 };
 use crate::error::OrderError;
+use crate::state::{FailureReason, Status};
 use crate::storage::{self, Order};
 use crate::{saga, State};
 
@@ -58,18 +59,23 @@ pub fn routes(
 /// The answer for an order as it is now: 201 paid or cancelled, 202 pending, 402 / 409 /
 /// 422 failed (by reason).
 fn answer(order: &Order) -> Result<Response, OrderError> {
-    match (order.status.as_str(), order.failure_reason.as_deref()) {
-        ("paid" | "cancelled", _) => Ok(json_reply(StatusCode::CREATED, order)),
-        ("pending", _) => Ok(json_reply(StatusCode::ACCEPTED, order)),
-        (_, Some("out_of_stock")) => Err(OrderError::OutOfStock(
+    match (order.status, order.failure_reason) {
+        (Status::Paid | Status::Cancelled, _) => Ok(json_reply(StatusCode::CREATED, order)),
+        (Status::Pending, _) => Ok(json_reply(StatusCode::ACCEPTED, order)),
+        (Status::Failed, Some(FailureReason::OutOfStock)) => Err(OrderError::OutOfStock(
             order.items.first().map_or(0, |i| i.product_id),
         )),
-        (_, Some("payment_declined")) => Err(OrderError::PaymentDeclined),
-        (_, Some("mixed_currency")) => Err(OrderError::CurrencyMismatch(
+        (Status::Failed, Some(FailureReason::MixedCurrency)) => Err(OrderError::CurrencyMismatch(
             "more than one currency".into(),
         )),
-        (_, Some("total_too_large")) => Err(OrderError::validation(total_too_large())),
-        _ => Err(OrderError::PaymentDeclined),
+        (Status::Failed, Some(FailureReason::TotalTooLarge)) => {
+            Err(OrderError::validation(total_too_large()))
+        }
+        // Declined, never charged (the reconciler), or failed before reasons were stored.
+        (
+            Status::Failed,
+            Some(FailureReason::PaymentDeclined | FailureReason::NotCharged) | None,
+        ) => Err(OrderError::PaymentDeclined),
     }
 }
 
@@ -98,7 +104,7 @@ async fn replay(
     let mut order = current(state, existing.id).await?;
     let step = Duration::from_millis(100);
     for _ in 0..REPLAY_WAIT.as_millis() / step.as_millis() {
-        if order.status != "pending" {
+        if order.status != Status::Pending {
             break;
         }
         tokio::time::sleep(step).await;

@@ -7,7 +7,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
 
-use super::{item, order, Order, Row, COLUMNS};
+use super::{item, order, status, Order, Row, COLUMNS};
+use crate::state::Status;
 
 async fn with_items<C: Queryable>(
     conn: &mut C,
@@ -39,7 +40,7 @@ async fn with_items<C: Queryable>(
 pub async fn page(
     pool: &Pool,
     user: Option<u64>,
-    status: Option<&str>,
+    status: Option<Status>,
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<Order>, u64), mysql_async::Error> {
@@ -52,7 +53,7 @@ pub async fn page(
     }
     if let Some(s) = status {
         filter.push("status = ?");
-        params.push(s.into());
+        params.push(s.as_str().into());
     }
     let filter = filter.join(" AND ");
     let total: Option<u64> = conn
@@ -71,7 +72,7 @@ pub async fn page(
             params,
         )
         .await?;
-    let mut orders: Vec<Order> = rows.into_iter().map(order).collect();
+    let mut orders: Vec<Order> = rows.into_iter().map(order).collect::<Result<_, _>>()?;
     if user.is_none() {
         for o in &mut orders {
             o.user_id = Some(o.owner);
@@ -85,15 +86,20 @@ pub async fn page(
 /// outgrow i64 even though no single order can.
 pub async fn stats(
     pool: &Pool,
-) -> Result<(Vec<(String, u64)>, BTreeMap<String, i128>), mysql_async::Error> {
+) -> Result<(Vec<(Status, u64)>, BTreeMap<String, i128>), mysql_async::Error> {
     let mut conn = mall_common::db::conn(pool).await?;
     let by_status: Vec<(String, u64)> = conn
         .query("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
         .await?;
+    let by_status = by_status
+        .into_iter()
+        .map(|(s, n)| Ok((status(&s)?, n)))
+        .collect::<Result<_, mysql_async::Error>>()?;
     let sums: Vec<(String, String)> = conn
-        .query(
-            "SELECT currency, CAST(SUM(total) AS CHAR) FROM orders WHERE status = 'paid'
+        .exec(
+            "SELECT currency, CAST(SUM(total) AS CHAR) FROM orders WHERE status = ?
              GROUP BY currency ORDER BY currency",
+            (Status::Paid.as_str(),),
         )
         .await?;
     let revenue = sums

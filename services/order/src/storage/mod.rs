@@ -14,6 +14,7 @@ use serde::Serialize;
 use tracing::instrument;
 
 use crate::clients::ReservedItem;
+use crate::state::{FailureReason, Status};
 
 pub use list::{page, stats};
 pub use status::{insert, insert_at, transition, transition_at};
@@ -70,7 +71,7 @@ fn item(
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    pub status: String,
+    pub status: Status,
     pub at: String,
 }
 
@@ -80,7 +81,7 @@ pub struct Order {
     pub id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<u64>,
-    pub status: String,
+    pub status: Status,
     pub items: Vec<Item>,
     pub total: i64,
     pub currency: String,
@@ -89,7 +90,7 @@ pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_history: Option<Vec<Change>>,
     #[serde(skip)]
-    pub failure_reason: Option<String>,
+    pub failure_reason: Option<FailureReason>,
     #[serde(skip)]
     pub owner: u64,
 }
@@ -108,20 +109,33 @@ type Row = (
 const COLUMNS: &str =
     "id, user_id, status, failure_reason, total, currency, payment_id, created_at";
 
-fn order(r: Row) -> Order {
-    Order {
+/// A stored status, which only [`crate::state`]'s names can be: anything else is a row
+/// nothing should have written (an error, never a guess).
+fn status(s: &str) -> Result<Status, mysql_async::Error> {
+    Status::parse(s)
+        .ok_or_else(|| mysql_async::Error::Other(format!("unknown order status {s:?}").into()))
+}
+
+fn order(r: Row) -> Result<Order, mysql_async::Error> {
+    let reason = match r.3.as_deref() {
+        None => None,
+        Some(s) => Some(FailureReason::parse(s).ok_or_else(|| {
+            mysql_async::Error::Other(format!("unknown failure reason {s:?}").into())
+        })?),
+    };
+    Ok(Order {
         id: r.0,
         user_id: None,
         owner: r.1,
-        status: r.2,
-        failure_reason: r.3,
+        status: status(&r.2)?,
+        failure_reason: reason,
         total: r.4,
         currency: r.5,
         payment_id: r.6,
         created_at: rfc3339(r.7),
         items: Vec::new(),
         status_history: None,
-    }
+    })
 }
 
 /// An order found by its idempotency key: what tells a retry from another request.
@@ -170,7 +184,7 @@ pub async fn find(
     let history: Vec<(String, NaiveDateTime)> = result.collect().await?;
     let items: Vec<(u64, String, i64, u32)> = result.collect().await?;
     result.drop_result().await?;
-    let Some(mut o) = row.map(order) else {
+    let Some(mut o) = row.map(order).transpose()? else {
         return Ok(None);
     };
     if owner.is_some_and(|u| u != o.owner) {
@@ -179,11 +193,13 @@ pub async fn find(
     o.status_history = Some(
         history
             .into_iter()
-            .map(|(status, at)| Change {
-                status,
-                at: rfc3339(at),
+            .map(|(s, at)| {
+                Ok(Change {
+                    status: status(&s)?,
+                    at: rfc3339(at),
+                })
             })
-            .collect(),
+            .collect::<Result<_, mysql_async::Error>>()?,
     );
     o.items = items
         .into_iter()
@@ -265,8 +281,8 @@ pub async fn stale_pending(
     let cutoff = now_naive()
         - chrono::Duration::seconds(i64::try_from(older_than_secs).unwrap_or(i64::MAX / 2_000));
     conn.exec(
-        "SELECT id, trace_id FROM orders WHERE status = 'pending' AND updated_at < ? ORDER BY id LIMIT 100",
-        (cutoff,),
+        "SELECT id, trace_id FROM orders WHERE status = ? AND updated_at < ? ORDER BY id LIMIT 100",
+        (Status::Pending.as_str(), cutoff),
     )
     .await
 }

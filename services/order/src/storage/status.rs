@@ -9,6 +9,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
 
+use crate::state::{FailureReason, Transition};
+
 /// A new pending order; `Ok(None)` when (user, key) exists already.
 #[instrument(skip_all, fields(user_id))]
 pub async fn insert(
@@ -53,37 +55,38 @@ pub async fn insert_at(
     }
 }
 
-/// `from` → `to` (with history); false when the order was not in `from`.
-#[instrument(skip_all, fields(order_id, to))]
+/// Applies `change` (with history); false when the order was not in its `from` status.
+#[instrument(skip_all, fields(order_id, to = change.to().as_str()))]
 pub async fn transition(
     pool: &Pool,
     order_id: u64,
-    from: &str,
-    to: &str,
-    reason: Option<&str>,
-    payment_id: Option<u64>,
+    change: Transition,
 ) -> Result<bool, mysql_async::Error> {
-    transition_at(pool, order_id, from, to, reason, payment_id, now_naive()).await
+    transition_at(pool, order_id, change, now_naive()).await
 }
 
 /// [`transition`] at a given time (`updated_at` and the history row's).
 ///
 /// One round trip: the procedure `order_transition` (migration 0003) makes the conditional
 /// UPDATE and, only when it changed the row, inserts the history row, in one transaction.
-/// `reason` and `payment_id` overwrite only when given (`COALESCE`).
+/// The reason and payment overwrite only when the change carries them (`COALESCE`).
 pub async fn transition_at(
     pool: &Pool,
     order_id: u64,
-    from: &str,
-    to: &str,
-    reason: Option<&str>,
-    payment_id: Option<u64>,
+    change: Transition,
     at: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
     let changed: Option<i64> = call(
         pool,
         "CALL order_transition(?, ?, ?, ?, ?, ?)",
-        (order_id, from, to, reason, payment_id, at),
+        (
+            order_id,
+            change.from().as_str(),
+            change.to().as_str(),
+            change.reason().map(FailureReason::as_str),
+            change.payment_id(),
+            at,
+        ),
     )
     .await?;
     Ok(changed == Some(1))

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use mall_common::testing::TestDb;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
+use order_service::state::{FailureReason, Status, Transition};
 use order_service::storage;
 
 /// The order service's database, migrated as the service migrates it at start-up.
@@ -130,29 +131,23 @@ async fn a_transition_from_another_status_changes_nothing_and_writes_no_history(
     let id = db.new_order(4, "wrong-1", at(10)).await;
     let before = db.order_row(id).await;
 
-    let changed = storage::transition_at(
-        &db.pool,
-        id,
-        "paid",
-        "cancelled",
-        Some("whatever"),
-        Some(99),
-        at(20),
-    )
-    .await
-    .unwrap();
+    // paid → cancelled, asked of a pending order.
+    let changed = storage::transition_at(&db.pool, id, Transition::Cancel, at(20))
+        .await
+        .unwrap();
 
     assert!(!changed);
     assert_eq!(db.order_row(id).await, before);
     assert_eq!(db.history(id).await, [("pending".to_owned(), at(10))]);
-    // Statuses compare exactly (ascii_bin), as the columns do.
+    // The procedure compares statuses exactly (ascii_bin), as the columns do: asked
+    // directly with another spelling (the Rust side can only send `state`'s names).
+    db.sql(&format!(
+        "CALL order_transition({id}, 'PENDING', 'paid', 'whatever', 99, '2030-01-02 03:04:05.000021')"
+    ))
+    .await;
+    assert_eq!(db.order_row(id).await, before);
     assert!(
-        !storage::transition_at(&db.pool, id, "PENDING", "paid", None, None, at(21))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !storage::transition_at(&db.pool, id + 1, "pending", "paid", None, None, at(22))
+        !storage::transition_at(&db.pool, id + 1, Transition::Pay { payment_id: 1 }, at(22))
             .await
             .unwrap(),
         "no such order"
@@ -165,17 +160,13 @@ async fn a_transition_writes_one_history_row_at_the_time_given() {
     let db = db().await;
     let id = db.new_order(5, "move-1", at(100)).await;
 
-    let changed = storage::transition_at(
-        &db.pool,
-        id,
-        "pending",
-        "failed",
-        Some("payment_declined"),
-        Some(42),
-        at(200_002),
-    )
-    .await
-    .unwrap();
+    let declined = Transition::Fail {
+        reason: FailureReason::PaymentDeclined,
+        payment_id: Some(42),
+    };
+    let changed = storage::transition_at(&db.pool, id, declined, at(200_002))
+        .await
+        .unwrap();
 
     assert!(changed);
     let (status, reason, payment, _, created, updated) = db.order_row(id).await.unwrap();
@@ -191,9 +182,14 @@ async fn a_transition_writes_one_history_row_at_the_time_given() {
         ]
     );
     assert!(
-        !storage::transition_at(&db.pool, id, "pending", "failed", None, None, at(300))
-            .await
-            .unwrap(),
+        !storage::transition_at(
+            &db.pool,
+            id,
+            Transition::fail(FailureReason::NotCharged),
+            at(300)
+        )
+        .await
+        .unwrap(),
         "a second settler loses"
     );
     assert_eq!(db.history(id).await.len(), 2);
@@ -204,7 +200,7 @@ async fn a_transition_keeps_the_reason_and_payment_it_is_not_given() {
     let db = db().await;
     let id = db.new_order(6, "keep-1", at(1)).await;
     assert!(
-        storage::transition_at(&db.pool, id, "pending", "paid", None, Some(7), at(2))
+        storage::transition_at(&db.pool, id, Transition::Pay { payment_id: 7 }, at(2))
             .await
             .unwrap()
     );
@@ -214,7 +210,7 @@ async fn a_transition_keeps_the_reason_and_payment_it_is_not_given() {
     .await;
 
     assert!(
-        storage::transition_at(&db.pool, id, "paid", "cancelled", None, None, at(3))
+        storage::transition_at(&db.pool, id, Transition::Cancel, at(3))
             .await
             .unwrap()
     );
@@ -230,14 +226,14 @@ async fn the_history_of_a_paid_order_reads_pending_then_paid() {
     let db = db().await;
     let id = db.new_order(7, "paid-1", at(500)).await;
     assert!(
-        storage::transition_at(&db.pool, id, "pending", "paid", None, Some(8), at(600))
+        storage::transition_at(&db.pool, id, Transition::Pay { payment_id: 8 }, at(600))
             .await
             .unwrap()
     );
 
     let order = storage::find(&db.pool, id, Some(7)).await.unwrap().unwrap();
 
-    assert_eq!(order.status, "paid");
+    assert_eq!(order.status, Status::Paid);
     assert_eq!(order.payment_id, Some(8));
     let history: Vec<&str> = order
         .status_history
@@ -287,7 +283,8 @@ async fn an_error_after_the_update_rolls_the_transition_back_and_reaches_the_cal
     db.sql("ALTER TABLE order_status_history ADD CONSTRAINT no_paid CHECK (status <> 'paid')")
         .await;
 
-    let moved = storage::transition_at(&db.pool, id, "pending", "paid", None, Some(5), at(2)).await;
+    let moved =
+        storage::transition_at(&db.pool, id, Transition::Pay { payment_id: 5 }, at(2)).await;
 
     let err = moved.expect_err("the history row was refused");
     assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
