@@ -7,7 +7,7 @@ use serde::Deserialize;
 mod reservation;
 mod search;
 
-pub use reservation::{ItemQty, Reservation, ReserveBody};
+pub use reservation::{ItemQty, Reservation, ReservationStatus, ReserveBody};
 pub use search::{Search, SearchQuery, Sort};
 
 /// The create body (`POST /api/products`).

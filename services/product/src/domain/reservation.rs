@@ -1,9 +1,9 @@
 //! A stock reservation for checkout (`POST /internal/reservations`), checked.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One line of a reservation.
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQty {
     pub product_id: u64,
@@ -92,5 +92,61 @@ mod tests {
             items: vec![]
         })
         .is_err());
+    }
+}
+
+/// Where a reservation is (`reservations.status`, the internal API's `status`): the only
+/// spelling of these names in the service. `reserved` → `committed` (the order was paid);
+/// `reserved` or `committed` → `released` (its stock went back: a failed or cancelled order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationStatus {
+    Reserved,
+    Committed,
+    Released,
+}
+
+impl ReservationStatus {
+    pub const ALL: [Self; 3] = [Self::Reserved, Self::Committed, Self::Released];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::Committed => "committed",
+            Self::Released => "released",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    /// A commit moves only a `reserved` reservation; a `committed` one is committed already.
+    pub fn can_commit(self) -> bool {
+        self == Self::Reserved
+    }
+
+    /// A release restocks a `reserved` or `committed` reservation, once.
+    pub fn can_release(self) -> bool {
+        self != Self::Released
+    }
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::ReservationStatus as S;
+
+    #[test]
+    fn names_round_trip_and_moves_go_forward_only() {
+        for s in S::ALL {
+            assert_eq!(S::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(S::parse("Reserved"), None);
+        assert_eq!(S::parse("none"), None);
+        assert!(S::Reserved.can_commit() && !S::Committed.can_commit());
+        assert!(!S::Released.can_commit());
+        assert!(S::Reserved.can_release() && S::Committed.can_release());
+        assert!(!S::Released.can_release());
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::domain::{Reservation, ReserveBody};
+use crate::domain::{Reservation, ReservationStatus, ReserveBody};
 use crate::error::ProductError;
 use crate::storage::products;
 use crate::storage::reservations::{self, Reserve, Transition};
@@ -127,16 +127,22 @@ async fn transition(
     } else {
         reservations::release(&state.pool, order_id).await?
     };
+    // `none`: a release of an order that never reserved (nothing to put back).
     let status = match outcome {
-        Transition::Done(status) => status,
+        Transition::Done(status) => status.map_or("none", ReservationStatus::as_str),
         Transition::Restocked(products) => {
             state.cache.stock_changed(&products).await;
-            "released".to_owned()
+            ReservationStatus::Released.as_str()
         }
         Transition::NotFound => return Err(ProductError::not_found("no such reservation")),
         Transition::Refused(why) => return Err(ProductError::Conflict(why)),
     };
-    tracing::info!(order_id, status = %status, "reservation {}", if commit { "committed" } else { "released" });
+    tracing::info!(
+        order_id,
+        status,
+        "reservation {}",
+        if commit { "committed" } else { "released" }
+    );
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({ "order_id": order_id, "status": status }),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use tracing::instrument;
 
 use super::now_naive;
-use crate::domain::{ItemQty, Reservation};
+use crate::domain::{ItemQty, Reservation, ReservationStatus as Status};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ReservedItem {
@@ -22,7 +22,7 @@ pub struct ReservedItem {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReservationView {
     pub order_id: u64,
-    pub status: String,
+    pub status: Status,
     pub items: Vec<ReservedItem>,
 }
 
@@ -102,7 +102,7 @@ async fn call_reserve(conn: &mut Conn, r: &Reservation) -> Result<Reserve, mysql
     }
     Ok(Reserve::Done(ReservationView {
         order_id: r.order_id,
-        status: "reserved".into(),
+        status: Status::Reserved,
         items,
     }))
 }
@@ -145,7 +145,7 @@ pub async fn find(
             (order_id,),
         )
         .await?;
-    let Some(status) = status else {
+    let Some(status) = status.as_deref().map(stored).transpose()? else {
         return Ok(None);
     };
     let rows: Vec<(u64, u32, i64, String, String)> = conn
@@ -175,9 +175,18 @@ pub async fn find(
     }))
 }
 
+/// A stored status: anything but [`Status`]'s names is a row nothing should have written.
+fn stored(s: &str) -> Result<Status, mysql_async::Error> {
+    Status::parse(s).ok_or_else(|| {
+        mysql_async::Error::Other(format!("unknown reservation status {s:?}").into())
+    })
+}
+
 /// What a commit or release found.
 pub enum Transition {
-    Done(String),
+    /// Nothing to do: the reservation is in this status already (`None`: a release of an
+    /// order that never reserved).
+    Done(Option<Status>),
     /// Released now: the stock of these products went back up.
     Restocked(Vec<u64>),
     NotFound,
@@ -192,12 +201,17 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
         // The common case in one autocommit statement; the status is read only to tell
         // why nothing changed.
         conn.exec_drop(
-            "UPDATE reservations SET status = 'committed', updated_at = ? WHERE order_id = ? AND status = 'reserved'",
-            (now_naive(), order_id),
+            "UPDATE reservations SET status = ?, updated_at = ? WHERE order_id = ? AND status = ?",
+            (
+                Status::Committed.as_str(),
+                now_naive(),
+                order_id,
+                Status::Reserved.as_str(),
+            ),
         )
         .await?;
         if conn.affected_rows() == 1 {
-            return Ok(Transition::Done("committed".into()));
+            return Ok(Transition::Done(Some(Status::Committed)));
         }
         let status: Option<String> = conn
             .exec_first(
@@ -205,13 +219,16 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
                 (order_id,),
             )
             .await?;
-        match status.as_deref() {
+        match status.as_deref().map(stored).transpose()? {
             None => return Ok(Transition::NotFound),
-            Some("committed") => return Ok(Transition::Done("committed".into())),
+            Some(Status::Committed) => return Ok(Transition::Done(Some(Status::Committed))),
             // Reserved between the two statements: commit it after all. (A reservation is
             // `reserved` only once, from its insert, so this repeats at most once.)
-            Some("reserved") => {}
-            Some(other) => return Ok(Transition::Refused(format!("reservation is {other}"))),
+            Some(s) if s.can_commit() => {}
+            Some(other) => {
+                let why = format!("reservation is {}", other.as_str());
+                return Ok(Transition::Refused(why));
+            }
         }
     }
 }
@@ -232,16 +249,16 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
             (order_id,),
         )
         .await?;
-    match status.as_deref() {
+    match status.as_deref().map(stored).transpose()? {
         None => {
             tx.commit().await?;
-            return Ok(Transition::Done("none".into()));
+            return Ok(Transition::Done(None));
         }
-        Some("released") => {
+        Some(s) if !s.can_release() => {
             tx.commit().await?;
-            return Ok(Transition::Done("released".into()));
+            return Ok(Transition::Done(Some(s)));
         }
-        _ => {}
+        Some(_) => {}
     }
     let items: Vec<(u64, u32)> = tx
         .exec(
@@ -258,8 +275,8 @@ pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asy
         .await?;
     }
     tx.exec_drop(
-        "UPDATE reservations SET status = 'released', updated_at = ? WHERE order_id = ?",
-        (now, order_id),
+        "UPDATE reservations SET status = ?, updated_at = ? WHERE order_id = ?",
+        (Status::Released.as_str(), now, order_id),
     )
     .await?;
     tx.commit().await?;
