@@ -61,13 +61,17 @@ impl ServiceClient {
         Self::decode(resp, path).await
     }
 
-    async fn decode<T: DeserializeOwned>(resp: reqwest::Response, path: &str) -> anyhow::Result<T> {
+    /// A 2xx answer's JSON as `T`; any other status is an error naming `what` (the path).
+    pub async fn decode<T: DeserializeOwned>(
+        resp: reqwest::Response,
+        what: &str,
+    ) -> anyhow::Result<T> {
         let status = resp.status();
         if !status.is_success() {
-            anyhow::bail!("{path} answered {status}");
+            anyhow::bail!("{what} answered {status}");
         }
         resp.json()
             .await
-            .with_context(|| format!("while decoding the answer of {path}"))
+            .with_context(|| format!("while decoding the answer of {what}"))
     }
 }

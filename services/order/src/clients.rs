@@ -84,19 +84,6 @@ pub struct Clients {
     user: ServiceClient,
 }
 
-async fn ok_json<T: serde::de::DeserializeOwned>(
-    resp: reqwest::Response,
-    what: &str,
-) -> anyhow::Result<T> {
-    let status = resp.status();
-    if !status.is_success() {
-        anyhow::bail!("{what} answered {status}");
-    }
-    resp.json()
-        .await
-        .with_context(|| format!("while decoding the answer of {what}"))
-}
-
 impl Clients {
     pub fn new(config: &crate::config::Config) -> anyhow::Result<Self> {
         let c = |url: &str| ServiceClient::new(url, config.call_timeout);
@@ -156,7 +143,7 @@ impl Clients {
             }
             anyhow::bail!("the reservation was refused: {body}");
         }
-        Ok(Reserve::Done(ok_json(resp, "reserve").await?))
+        Ok(Reserve::Done(ServiceClient::decode(resp, "reserve").await?))
     }
 
     async fn reservation_step(&self, order_id: u64, step: &str) -> anyhow::Result<()> {
@@ -192,17 +179,11 @@ impl Clients {
         currency: &str,
         card_token: &SecretString,
     ) -> anyhow::Result<Payment> {
-        let resp = self
-            .payment
-            .request(Method::POST, "/internal/payments")
-            .json(&json!({
-                "order_id": order_id, "user_id": user_id, "amount": amount,
-                "currency": currency, "card_token": card_token.expose_secret(),
-            }))
-            .send()
-            .await
-            .context("while charging")?;
-        ok_json(resp, "charge").await
+        let charge = json!({
+            "order_id": order_id, "user_id": user_id, "amount": amount,
+            "currency": currency, "card_token": card_token.expose_secret(),
+        });
+        self.payment.post_json("/internal/payments", &charge).await
     }
 
     /// The payment of an order, reconciled with the gateway; `None` when there is none.
@@ -217,7 +198,7 @@ impl Clients {
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        Ok(Some(ok_json(resp, "payment by order").await?))
+        Ok(Some(ServiceClient::decode(resp, "payment by order").await?))
     }
 
     pub async fn refund(&self, payment_id: u64) -> anyhow::Result<Payment> {
@@ -228,7 +209,7 @@ impl Clients {
             .send()
             .await
             .context("while refunding")?;
-        ok_json(resp, "refund").await
+        ServiceClient::decode(resp, "refund").await
     }
 
     pub async fn user_count(&self) -> anyhow::Result<u64> {
