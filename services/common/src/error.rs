@@ -25,14 +25,38 @@ struct Inner<'a> {
 
 /// The standard error response, carrying the current request's trace id.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = Body {
+    json_error(status, &body(code, message))
+}
+
+/// The standard error response with one more member beside `error`: a detail of an
+/// internal call's refusal that its caller reads as a field (product's `out_of_stock`,
+/// `mall_common::contracts::OutOfStock`), never out of the message's text.
+pub fn error_response_with<D: Serialize>(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    key: &str,
+    detail: &D,
+) -> Response {
+    let mut body = serde_json::to_value(body(code, message)).unwrap_or_default();
+    if let (Some(members), Ok(detail)) = (body.as_object_mut(), serde_json::to_value(detail)) {
+        members.insert(key.to_owned(), detail);
+    }
+    json_error(status, &body)
+}
+
+fn body<'a>(code: &'a str, message: &'a str) -> Body<'a> {
+    Body {
         error: Inner {
             code,
             message,
             trace_id: trace::current().map(|t| t.to_string()),
         },
-    };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
+    }
+}
+
+fn json_error(status: StatusCode, body: &impl Serialize) -> Response {
+    let json = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(json.into());
     *resp.status_mut() = status;
     resp.headers_mut().insert(

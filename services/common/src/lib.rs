@@ -14,6 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -3,21 +3,13 @@
 
 use anyhow::Context as _;
 use mall_common::client::ServiceClient;
+pub use mall_common::contracts::{OutOfStock, PaymentStatus, ReservedItem};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::ItemQty;
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ReservedItem {
-    pub product_id: u64,
-    pub quantity: u32,
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Reservation {
@@ -28,28 +20,6 @@ pub struct Reservation {
 pub enum Reserve {
     Done(Reservation),
     OutOfStock(u64),
-}
-
-/// A payment's state as the payment service sends it (its `domain::Status`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PaymentStatus {
-    /// The gateway has not answered yet; the order stays pending.
-    Pending,
-    Approved,
-    Declined,
-    Refunded,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Declined => "declined",
-            Self::Refunded => "refunded",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,12 +104,9 @@ impl Clients {
         if resp.status() == StatusCode::CONFLICT {
             let body: serde_json::Value = resp.json().await.unwrap_or_default();
             if body["error"]["code"] == "out_of_stock" {
-                let product = items.iter().map(|i| i.product_id).find(|id| {
-                    body["error"]["message"]
-                        .as_str()
-                        .is_some_and(|m| m.ends_with(&format!(" {id}")))
-                });
-                return Ok(Reserve::OutOfStock(product.unwrap_or_default()));
+                let short: OutOfStock = serde_json::from_value(body["out_of_stock"].clone())
+                    .context("an out_of_stock answer without the product")?;
+                return Ok(Reserve::OutOfStock(short.product_id));
             }
             anyhow::bail!("the reservation was refused: {body}");
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use mall_common::limits::MAX_TOTAL;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// `POST /internal/payments`.
 #[derive(Debug, Deserialize)]
@@ -78,36 +78,8 @@ pub fn reference(order_id: u64) -> String {
     order_id.to_string()
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The gateway has not answered yet (timeout, outage); reconciliation settles it.
-    Pending,
-    Approved,
-    Declined,
-    Refunded,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Declined => "declined",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(Self::Pending),
-            "approved" => Some(Self::Approved),
-            "declined" => Some(Self::Declined),
-            "refunded" => Some(Self::Refunded),
-            _ => None,
-        }
-    }
-}
+/// A payment's state: the contract order reads too (`mall_common::contracts`).
+pub use mall_common::contracts::PaymentStatus as Status;
 
 /// True when a `pending` payment last attempted at `last_attempt`, of which the gateway
 /// has no charge, may be settled as never charged: no attempt can still be on its way.

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
+use mall_common::contracts::OutOfStock;
+use mall_common::error::{error_response_with, respond, ApiError};
 use mall_common::http::json_body;
 use serde::Deserialize;
 use warp::reply::Response;
@@ -101,7 +102,14 @@ async fn reserve(state: Arc<State>, body: ReserveBody) -> Result<Response, Produ
                 product_id,
                 "reservation refused: out of stock"
             );
-            Err(ProductError::OutOfStock { product_id })
+            let refused = ProductError::OutOfStock { product_id };
+            Ok(error_response_with(
+                refused.status(),
+                refused.code(),
+                &refused.public_message(),
+                "out_of_stock",
+                &OutOfStock { product_id },
+            ))
         }
         Reserve::Mismatch => Err(ProductError::Conflict(format!(
             "order {} was reserved with other items",

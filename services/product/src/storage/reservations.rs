@@ -7,17 +7,10 @@ use mysql_async::{Conn, Pool, Row};
 use serde::Serialize;
 use tracing::instrument;
 
+pub use mall_common::contracts::ReservedItem;
+
 use super::now_naive;
 use crate::domain::{ItemQty, Reservation, ReservationStatus as Status};
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ReservedItem {
-    pub product_id: u64,
-    pub quantity: u32,
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReservationView {

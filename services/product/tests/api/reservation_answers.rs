@@ -28,7 +28,14 @@ async fn refused(app: &TestApp, order_id: u64, items: Value) -> String {
     assert_eq!(r.status(), 409);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "out_of_stock");
-    v["error"]["message"].as_str().unwrap().to_owned()
+    // The short product is a field beside the error (the caller never parses the text),
+    // and it is the one the message names.
+    let short = v["out_of_stock"]["product_id"]
+        .as_u64()
+        .expect("out_of_stock.product_id");
+    let message = v["error"]["message"].as_str().unwrap().to_owned();
+    assert_eq!(message, format!("not enough stock for product {short}"));
+    message
 }
 
 async fn stocks(app: &TestApp, ids: &[u64]) -> Vec<i64> {
