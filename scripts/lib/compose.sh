@@ -14,7 +14,7 @@
 MALL_IMAGE_CACHE="${MALL_CACHE}/images"
 # Raise to rebuild every cached root filesystem (e.g. after a Debian point release).
 MALL_ROOTFS_REVISION=1
-MALL_BINARIES=(auth-proxy user-service product-service cart-service order-service payment-service gateway-sim)
+MALL_BINARIES=(auth-proxy user-service product-service cart-service order-service payment-service gateway-sim mall-init)
 DEBIAN_MIRROR="${MALL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 # compose_cmd: prints the compose command available here (v2 plugin or v1 binary).
@@ -161,7 +161,7 @@ write_compose_env() {
     [[ -f "$file" ]] || (umask 077 && : >"$file")
     local -a pairs=(MALL_HTTP_PORT "$MALL_HTTP_PORT" NGINX_IMAGE "$NGINX_IMAGE"
         MYSQL_IMAGE "$MYSQL_IMAGE" REDIS_IMAGE "$REDIS_IMAGE"
-        INIT_IMAGE "mall/user-service:${MALL_IMAGE_TAG}" GATEWAY_SIM_IMAGE "mall/gateway-sim:${MALL_IMAGE_TAG}"
+        INIT_IMAGE "mall/mall-init:${MALL_IMAGE_TAG}" GATEWAY_SIM_IMAGE "mall/gateway-sim:${MALL_IMAGE_TAG}"
         MALL_LOGIN_RATE "${MALL_LOGIN_RATE:-10r/s}" MALL_LOGIN_BURST "${MALL_LOGIN_BURST:-20}")
     # What scripts/blue-green deployed since (slot images, the edge) is kept.
     grep -q '^EDGE_IMAGE=' "$file" || pairs+=(EDGE_IMAGE "mall/edge:${MALL_IMAGE_TAG}" EDGE_VERSION "$MALL_IMAGE_TAG")

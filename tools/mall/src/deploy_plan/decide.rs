@@ -30,10 +30,11 @@ const EDGE_INPUTS: [&str; 3] = ["nginx/", "web/", "compose/edge/"];
 const EDGE_EXCEPT: [&str; 1] = ["web/tests/"];
 
 /// Changed on the host by hand, never by an image (docs/deploy.md).
-const MANUAL: [&str; 3] = [
+const MANUAL: [&str; 4] = [
     "compose/docker-compose.yml",
     "compose/mysql-init/",
     "compose/standins/",
+    "tools/init/",
 ];
 
 /// The paths an image is built from: a path ending in `/` is a directory, any other a

@@ -32,8 +32,8 @@ or in a workspace crate it depends on (normal or build dependency, transitively,
 metadata`), or in what every image shares: Cargo.toml, Cargo.lock, rust-toolchain.toml,
 compose/Dockerfile, .dockerignore. The edge's image changes with nginx/, web/ (outside
 web/tests/) and compose/edge/. Changes elsewhere (compose/docker-compose.yml,
-compose/mysql-init/, compose/standins/) ship no image and are listed on stderr as needing
-a manual step.
+compose/mysql-init/, compose/standins/, tools/init/: the stack's init) ship no image and
+are listed on stderr as needing a manual step.
 
 Needs git and cargo (not with --all). Exit status: 0 (an empty plan included), 1 when git
 or cargo fail or the base commit is unknown, 64 usage.";

@@ -92,6 +92,7 @@ fn files_no_image_carries_are_named_for_a_manual_step() {
         "compose/standins/nginx/Dockerfile",
         "compose/.env.example",
         "services/cart/src/lib.rs",
+        "tools/init/src/lib.rs",
     ]);
     assert_eq!(parts, ["cart"]);
     assert_eq!(
@@ -100,6 +101,7 @@ fn files_no_image_carries_are_named_for_a_manual_step() {
             "compose/docker-compose.yml",
             "compose/mysql-init/10-service-databases.sh",
             "compose/standins/nginx/Dockerfile",
+            "tools/init/src/lib.rs",
         ]
     );
 }
