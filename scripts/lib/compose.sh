@@ -119,18 +119,20 @@ build_images() {
     build_edge_image "$MALL_ROOT" "$MALL_IMAGE_TAG"
 }
 
-# build_edge_image <tree> <tag>: mall/edge:<tag> (compose/edge/Dockerfile) on NGINX_IMAGE,
-# with that tree's nginx/ and web/ (a context of just those: the legacy builder knows no
-# Dockerfile-specific ignore file).
+# build_edge_image <tree> <tag>: mall/edge:<tag> (compose/edge/Dockerfile, target
+# edge-prebuilt) on NGINX_IMAGE, with that tree's nginx/ and web/ and the current build's
+# mall-edge (a context of just those: the legacy builder knows no Dockerfile-specific
+# ignore file).
 build_edge_image() {
-    local tree="$1" tag="$2" ctx
+    local tree="$1" tag="$2" ctx src="${CARGO_TARGET_DIR}/${MALL_PROFILE:-debug}/mall-edge"
+    [[ -x "$src" ]] || die "${src} is not built (cargo build --workspace --bins)"
     ctx="$(mktemp -d "${TMPDIR:-/tmp}/mall-edge.XXXXXX")"
-    mkdir -p "$ctx/compose/edge"
-    cp "$MALL_ROOT/compose/edge/mall-edge" "$ctx/compose/edge/"
+    mkdir -p "$ctx/prebuilt"
+    strip -o "$ctx/prebuilt/mall-edge" "$src"
     cp -R "$tree/nginx" "$ctx/nginx"
     cp -R "$tree/web" "$ctx/web"
     rm -rf "$ctx/web/tests"
-    docker build -q -f "$MALL_ROOT/compose/edge/Dockerfile" --build-arg "NGINX_IMAGE=${NGINX_IMAGE}" \
+    docker build -q -f "$MALL_ROOT/compose/edge/Dockerfile" --target edge-prebuilt --build-arg "NGINX_IMAGE=${NGINX_IMAGE}" \
         --build-arg "VERSION=${tag}" -t "mall/edge:${tag}" "$ctx" >/dev/null 2>"$ctx/build.log" || {
         cat "$ctx/build.log" >&2
         rm -rf "$ctx"

@@ -25,9 +25,10 @@ pub const SHARED_INPUTS: [&str; 5] = [
     ".dockerignore",
 ];
 
-/// The edge image (compose/edge/Dockerfile): nginx's config, the storefront, its own files.
-const EDGE_INPUTS: [&str; 3] = ["nginx/", "web/", "compose/edge/"];
-const EDGE_EXCEPT: [&str; 1] = ["web/tests/"];
+/// The edge image (compose/edge/Dockerfile): nginx's config, the storefront, its own files
+/// and its entry point (tools/edge, built alone: no workspace file is in it).
+const EDGE_INPUTS: [&str; 4] = ["nginx/", "web/", "compose/edge/", "tools/edge/"];
+const EDGE_EXCEPT: [&str; 2] = ["web/tests/", "tools/edge/target/"];
 
 /// Changed on the host by hand, never by an image (docs/deploy.md).
 const MANUAL: [&str; 4] = [

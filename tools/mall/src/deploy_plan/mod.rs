@@ -31,7 +31,7 @@ A part's image changes when a file changes in its own crate (outside tests/ and 
 or in a workspace crate it depends on (normal or build dependency, transitively, per `cargo
 metadata`), or in what every image shares: Cargo.toml, Cargo.lock, rust-toolchain.toml,
 compose/Dockerfile, .dockerignore. The edge's image changes with nginx/, web/ (outside
-web/tests/) and compose/edge/. Changes elsewhere (compose/docker-compose.yml,
+web/tests/), compose/edge/ and tools/edge/ (its entry point, built alone). Changes elsewhere (compose/docker-compose.yml,
 compose/mysql-init/, compose/standins/, tools/init/: the stack's init) ship no image and
 are listed on stderr as needing a manual step.
 

@@ -64,6 +64,7 @@ fn changed_paths_ship_the_parts_whose_image_they_are_in() {
         (&["nginx/nginx.conf.template"], &["edge"]),
         (&["web/assets/app.js"], &["edge"]),
         (&["compose/edge/Dockerfile"], &["edge"]),
+        (&["tools/edge/src/install.rs"], &["edge"]),
         (&["web/tests/storefront_test.py"], &[]),
         (&["services/product/tests/api/main.rs"], &[]),
         (&["services/payment/benches/b.rs"], &[]),
