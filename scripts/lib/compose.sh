@@ -14,7 +14,7 @@
 MALL_IMAGE_CACHE="${MALL_CACHE}/images"
 # Raise to rebuild every cached root filesystem (e.g. after a Debian point release).
 MALL_ROOTFS_REVISION=1
-MALL_BINARIES=(auth-proxy user-service product-service cart-service order-service payment-service gateway-sim)
+MALL_BINARIES=(auth-proxy user-service product-service cart-service order-service payment-service gateway-sim mall-init)
 DEBIAN_MIRROR="${MALL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 # compose_cmd: prints the compose command available here (v2 plugin or v1 binary).
@@ -119,18 +119,20 @@ build_images() {
     build_edge_image "$MALL_ROOT" "$MALL_IMAGE_TAG"
 }
 
-# build_edge_image <tree> <tag>: mall/edge:<tag> (compose/edge/Dockerfile) on NGINX_IMAGE,
-# with that tree's nginx/ and web/ (a context of just those: the legacy builder knows no
-# Dockerfile-specific ignore file).
+# build_edge_image <tree> <tag>: mall/edge:<tag> (compose/edge/Dockerfile, target
+# edge-prebuilt) on NGINX_IMAGE, with that tree's nginx/ and web/ and the current build's
+# mall-edge (a context of just those: the legacy builder knows no Dockerfile-specific
+# ignore file).
 build_edge_image() {
-    local tree="$1" tag="$2" ctx
+    local tree="$1" tag="$2" ctx src="${CARGO_TARGET_DIR}/${MALL_PROFILE:-debug}/mall-edge"
+    [[ -x "$src" ]] || die "${src} is not built (cargo build --workspace --bins)"
     ctx="$(mktemp -d "${TMPDIR:-/tmp}/mall-edge.XXXXXX")"
-    mkdir -p "$ctx/compose/edge"
-    cp "$MALL_ROOT/compose/edge/mall-edge" "$ctx/compose/edge/"
+    mkdir -p "$ctx/prebuilt"
+    strip -o "$ctx/prebuilt/mall-edge" "$src"
     cp -R "$tree/nginx" "$ctx/nginx"
     cp -R "$tree/web" "$ctx/web"
     rm -rf "$ctx/web/tests"
-    docker build -q -f "$MALL_ROOT/compose/edge/Dockerfile" --build-arg "NGINX_IMAGE=${NGINX_IMAGE}" \
+    docker build -q -f "$MALL_ROOT/compose/edge/Dockerfile" --target edge-prebuilt --build-arg "NGINX_IMAGE=${NGINX_IMAGE}" \
         --build-arg "VERSION=${tag}" -t "mall/edge:${tag}" "$ctx" >/dev/null 2>"$ctx/build.log" || {
         cat "$ctx/build.log" >&2
         rm -rf "$ctx"
@@ -161,7 +163,7 @@ write_compose_env() {
     [[ -f "$file" ]] || (umask 077 && : >"$file")
     local -a pairs=(MALL_HTTP_PORT "$MALL_HTTP_PORT" NGINX_IMAGE "$NGINX_IMAGE"
         MYSQL_IMAGE "$MYSQL_IMAGE" REDIS_IMAGE "$REDIS_IMAGE"
-        INIT_IMAGE "mall/user-service:${MALL_IMAGE_TAG}" GATEWAY_SIM_IMAGE "mall/gateway-sim:${MALL_IMAGE_TAG}"
+        INIT_IMAGE "mall/mall-init:${MALL_IMAGE_TAG}" GATEWAY_SIM_IMAGE "mall/gateway-sim:${MALL_IMAGE_TAG}"
         MALL_LOGIN_RATE "${MALL_LOGIN_RATE:-10r/s}" MALL_LOGIN_BURST "${MALL_LOGIN_BURST:-20}")
     # What scripts/blue-green deployed since (slot images, the edge) is kept.
     grep -q '^EDGE_IMAGE=' "$file" || pairs+=(EDGE_IMAGE "mall/edge:${MALL_IMAGE_TAG}" EDGE_VERSION "$MALL_IMAGE_TAG")

@@ -70,6 +70,8 @@ pub enum Command {
     Rollback { part: String },
     /// Live slot, version, since, by whom, rollback target, what nginx serves; recent actions.
     Status { part: Option<String> },
+    #[command(about = crate::deploy_plan::ABOUT_SHORT, long_about = crate::deploy_plan::ABOUT)]
+    DeployPlan(crate::deploy_plan::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
     let Cli { opts, command } = cli;
     match command {
         Command::Status { part } => crate::status::run(&opts, part.as_deref()),
+        Command::DeployPlan(args) => crate::deploy_plan::run(&args, &root()),
         Command::Deploy { part, version } => {
             signal::watch();
             deploy(&opts, &part, &version)

@@ -11,6 +11,7 @@
 pub mod bookkeeping;
 pub mod cli;
 pub mod commands;
+pub mod deploy_plan;
 pub mod exec;
 pub mod parts;
 pub mod plan;
