@@ -70,6 +70,10 @@ pub enum Command {
     Rollback { part: String },
     /// Live slot, version, since, by whom, rollback target, what nginx serves; recent actions.
     Status { part: Option<String> },
+    /// Benchmarks through nginx on a private stack (docs/performance.md; scripts/bench).
+    ///
+    /// `mall bench --help` (scripts/bench --help) has its own options.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

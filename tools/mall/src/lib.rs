@@ -8,6 +8,7 @@
 // Tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bench;
 pub mod bookkeeping;
 pub mod cli;
 pub mod commands;
