@@ -92,6 +92,7 @@ pub fn run(b: &mut Bench) -> Result<()> {
         user.token_exp,
     );
     b.nginx_extra("bench-auth", &conf)?;
+    b.wait_port(b.bench_ports.0)?;
     let url_a = format!("http://127.0.0.1:{}/api/users/me", b.bench_ports.0);
     let url_b = format!("http://127.0.0.1:{}/noauth/api/users/me", b.bench_ports.0);
     let url_c = format!("{}/api/users/me", b.url);

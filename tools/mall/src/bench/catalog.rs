@@ -57,6 +57,8 @@ pub fn run(b: &mut Bench) -> Result<()> {
         &format!("127.0.0.1:{green}"),
     );
     b.nginx_extra("bench-catalog", &conf)?;
+    b.wait_port(b.bench_ports.0)?;
+    b.wait_port(b.bench_ports.1)?;
     let cached = format!("http://127.0.0.1:{}", b.bench_ports.0);
     let uncached = format!("http://127.0.0.1:{}", b.bench_ports.1);
     let list_path = "/api/products?category=Kitchen&sort=price_asc";

@@ -49,7 +49,10 @@ impl Counters {
             .iter()
             .map(|(k, v)| {
                 let b = before.get(k).and_then(Value::as_f64).unwrap_or(0.0);
-                (k.clone(), json!(v.as_f64().unwrap_or(0.0) - b))
+                (
+                    k.clone(),
+                    super::summary::number(v.as_f64().unwrap_or(0.0) - b),
+                )
             })
             .collect()
     }

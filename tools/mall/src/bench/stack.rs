@@ -228,6 +228,22 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// Waits until the bench-only server on `port` accepts connections (after a reload,
+    /// nginx's new workers bind it a moment later).
+    pub fn wait_port(&mut self, port: u16) -> Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !crate::runtime::http::port_in_use(port) {
+            if std::time::Instant::now() > deadline {
+                self.failed = true;
+                bail!("the bench server on 127.0.0.1:{port} does not answer; see {}/log/nginx/error.log", self.var.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Ok(())
+    }
+}
+
 /// Defaults of the variables scripts/dev reads that the bench passes on.
 pub fn base_env() -> Env {
     let mut env = Env::default();

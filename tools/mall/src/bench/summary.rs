@@ -25,6 +25,15 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
+/// A number as JSON: whole numbers as integers (counters print as 12, not 12.0).
+pub fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
+}
+
 /// Sums the numbers of one object field over the runs, key by key (first-seen order).
 fn sum_by_key(runs: &[&Value], path: &[&str]) -> Map<String, Value> {
     let mut out = Map::new();
@@ -38,7 +47,7 @@ fn sum_by_key(runs: &[&Value], path: &[&str]) -> Map<String, Value> {
         };
         for (k, v) in obj {
             let sum = out.get(k).and_then(Value::as_f64).unwrap_or(0.0) + v.as_f64().unwrap_or(0.0);
-            out.insert(k.clone(), json!(sum));
+            out.insert(k.clone(), number(sum));
         }
     }
     out
@@ -154,7 +163,7 @@ mod tests {
         assert!(b["cpu_us_per_request"].get("machine_total").is_none());
         assert_eq!(b["machine_busy_pct"], json!(40.0));
         assert_eq!(b["other_load_pct"], json!(10.0));
-        assert_eq!(b["counters"]["hits"], json!(9.0));
+        assert_eq!(b["counters"]["hits"], json!(9));
     }
 
     #[test]
