@@ -20,7 +20,8 @@ use crate::procs;
              reports requests/s, p50/p90/p99/max per route, errors by status, and the CPU and RSS of \
              the processes named with --proc/--proc-comm.",
     after_help = "Usually run by scripts/bench mix, which starts a private release stack and names its \
-                  processes. Exit status: 0 done (and, with --fail-on-errors, no errors), 1 errors or \
+                  processes. --shape get|checkout sends the fixed requests of scripts/bench auth, \
+                  catalog and checkout instead (closed loop, no setup; wrk's job before). Exit status: 0 done (and, with --fail-on-errors, no errors), 1 errors or \
                   a failed setup, 2 bad arguments."
 )]
 pub struct Args {
@@ -97,9 +98,12 @@ pub struct Args {
     /// request; the generator's own CPU is in the process table).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Exit 1 when any run had errors (or, with --sweep, when no rate held).
+    /// Exit 1 when any run had errors (or, with --sweep, when no rate held; with a fixed
+    /// shape, when a socket failed or nothing was answered).
     #[arg(long)]
     pub fail_on_errors: bool,
+    #[command(flatten)]
+    pub fixed: crate::fixed::FixedArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

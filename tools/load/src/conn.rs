@@ -12,6 +12,17 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+/// The context of a failed connect (is_connect_error tells it from a failed exchange).
+const CONNECT: &str = "connect";
+
+/// True when the error is a connection that could not be opened (wrk's "connect" errors),
+/// not a request or answer that failed on an open one.
+pub fn is_connect_error(e: &anyhow::Error) -> bool {
+    e.to_string()
+        .strip_prefix(CONNECT)
+        .is_some_and(|rest| rest.starts_with(' '))
+}
+
 /// Largest response body read (bigger ones are an error: the mix never asks for one).
 const MAX_BODY: usize = 4 << 20;
 
@@ -73,7 +84,7 @@ impl Conn {
         if !usable {
             let stream = TcpStream::connect(self.addr)
                 .await
-                .with_context(|| format!("connect {}", self.addr))?;
+                .with_context(|| format!("{CONNECT} {}", self.addr))?;
             stream.set_nodelay(true).context("TCP_NODELAY")?;
             let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await

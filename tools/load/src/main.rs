@@ -8,6 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
 mod conn;
+mod fixed;
 mod mix;
 mod procs;
 mod report;
@@ -248,7 +249,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(main_inner(args, addr, groups)) {
+    let work = async {
+        match args.fixed.shape {
+            fixed::Shape::Mix => main_inner(args, addr, groups).await,
+            _ => fixed::main(args, addr, groups).await,
+        }
+    };
+    match runtime.block_on(work) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("mall-load: the run had errors");

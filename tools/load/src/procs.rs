@@ -174,6 +174,9 @@ pub struct Usage {
     pub processes: BTreeMap<String, ProcUsage>,
     /// The whole machine: busy % of all cores.
     pub machine_busy_pct: f64,
+    /// The whole machine's busy and total CPU time over the run, seconds (all cores).
+    pub machine_busy_seconds: f64,
+    pub machine_total_seconds: f64,
     pub cores: f64,
     /// Busy time that none of the listed processes account for (other work on the host), %
     /// of the machine's busy time.
@@ -233,6 +236,8 @@ impl Sampler {
             seconds,
             processes,
             machine_busy_pct: busy * 100.0 / total,
+            machine_busy_seconds: busy,
+            machine_total_seconds: total,
             cores: total / seconds,
             other_pct_of_busy: if busy > 0.0 {
                 ((busy - accounted).max(0.0)) * 100.0 / busy

@@ -72,6 +72,10 @@ pub enum Command {
     Status { part: Option<String> },
     #[command(about = crate::deploy_plan::ABOUT_SHORT, long_about = crate::deploy_plan::ABOUT)]
     DeployPlan(crate::deploy_plan::Args),
+    /// Benchmarks through nginx on a private stack (docs/performance.md; scripts/bench).
+    ///
+    /// `mall bench --help` (scripts/bench --help) has its own options.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -29,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             signal::watch();
             ship(&opts, &version, &parts)
         }
+        Command::Bench(args) => crate::bench::run(args),
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

@@ -1,5 +1,6 @@
 //! The mall's operator CLI. Today: blue/green deploys (`deploy`, `ship`, `edge`,
-//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs.
+//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs, and the
+//! benchmarks (`bench`; docs/performance.md), which `scripts/bench` execs.
 //!
 //! The decisions are a pure plan (`plan`), run by `exec` through a `Runtime` (`runtime`:
 //! local processes or docker compose) that only executes steps; the lock, the per-part
@@ -8,6 +9,7 @@
 // Tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bench;
 pub mod bookkeeping;
 pub mod cli;
 pub mod commands;
