@@ -100,6 +100,9 @@ pub struct Args {
     /// Exit 1 when any run had errors (or, with --sweep, when no rate held).
     #[arg(long)]
     pub fail_on_errors: bool,
+    /// The blue/green tests' steady load (steady/).
+    #[command(flatten)]
+    pub steady: crate::steady::SteadyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -15,6 +15,7 @@ mod run;
 mod session;
 mod setup;
 mod stats;
+mod steady;
 
 use std::net::SocketAddr;
 
@@ -248,7 +249,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(main_inner(args, addr, groups)) {
+    let outcome = match args.steady.steady {
+        Some(_) => runtime.block_on(steady::run(args.steady.clone(), addr)),
+        None => runtime.block_on(main_inner(args, addr, groups)),
+    };
+    match outcome {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("mall-load: the run had errors");
