@@ -70,6 +70,9 @@ pub enum Command {
     Rollback { part: String },
     /// Live slot, version, since, by whom, rollback target, what nginx serves; recent actions.
     Status { part: Option<String> },
+    /// A test stage of scripts/test (`mall stage --help` lists them and their environment).
+    #[command(after_help = crate::stages::STAGE_HELP)]
+    Stage { name: crate::stages::StageName },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

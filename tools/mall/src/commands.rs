@@ -28,6 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             signal::watch();
             ship(&opts, &version, &parts)
         }
+        Command::Stage { name } => crate::stages::run(name),
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)
