@@ -8,6 +8,8 @@
 //! under the client and timeout is counted as a failed request (tally.rs).
 
 mod client;
+#[cfg(test)]
+mod client_tests;
 mod tally;
 
 use std::net::SocketAddr;
