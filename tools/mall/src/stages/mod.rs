@@ -4,7 +4,11 @@
 //! ends with a verdict line, and cleans up what it started (also after a failure or an
 //! interrupt; a failed stage keeps its state directory for inspection and says where).
 
+mod bg_compose;
 pub mod bluegreen;
+mod compose;
+mod compose_e2e;
+mod compose_faults;
 mod dry_run;
 pub mod host;
 mod load;
@@ -28,13 +32,26 @@ Stages:
                out of at least MALL_BG_TEST_MIN_REQUESTS [5000] (every reset, close and
                timeout counted as failed, on both kinds of connection), the right
                X-Served-By before and after each step and the audit log's record.
+  compose-e2e  the mall in containers (scripts/dev up --runtime compose, a private
+               compose project on a free port; images built here, nothing pulled): the
+               whole e2e suite through its nginx, scripts/trace from docker compose logs,
+               the crash test (kill -9 of order-blue mid-checkout, restarted by its
+               policy), a container recreated at a new address reached without a reload,
+               the database container stopped (503 service_unavailable with Retry-After)
+               and started (recovery by itself); always removed with its volumes. Needs
+               a Docker engine.
+  bg-compose   the bluegreen test on real containers (scripts/blue-green --runtime
+               compose, images v2/v3/never-ready tagged or built here; same steps, load
+               and verdict), then an edge deploy (scripts/blue-green edge v2, a marked
+               storefront page) under load with 0 failed requests.
 
 Environment (scripts/test exports it before these stages): CARGO_TARGET_DIR (the build the
 stacks run: its MALL_PROFILE [debug] binaries, mall-load beside this binary),
 MALL_PROFILE, MALL_MYSQL_HOST/PORT/ROOT_USER/ROOT_PASSWORD and MALL_REDIS_URL (the servers
 scripts/dev's stack uses; its databases and keys are dropped afterwards),
 MALL_TEST_MYSQL_URL, MALL_ADMIN_EMAIL [admin@mall.local], MALL_BG_TEST_MIN_REQUESTS
-[5000]. MALL_ROOT: the repository [the current directory].
+[5000]; compose stages: MALL_IMAGE_TAG [dev], MALL_E2E_LOGIN_RATE [100r/s] and a Docker
+engine with a compose tool. MALL_ROOT: the repository [the current directory].
 
 Exit status: 0 passed, 1 failed (the warnings above the verdict say what), 64 usage,
 130 interrupted (cleaned up first).";
@@ -45,6 +62,10 @@ pub enum StageName {
     BgDryRun,
     /// Zero downtime under load on a private local stack.
     Bluegreen,
+    /// The e2e suite, trace, crash and faults on the mall in containers.
+    ComposeE2e,
+    /// Zero downtime under load on containers, then an edge deploy.
+    BgCompose,
 }
 
 pub fn run(name: StageName) -> Result<(), Error> {
@@ -58,6 +79,8 @@ pub fn run(name: StageName) -> Result<(), Error> {
     let (what, result) = match name {
         StageName::BgDryRun => ("bg-dry-run", dry_run::run(&ctx)),
         StageName::Bluegreen => ("bluegreen", bluegreen::local::run(&ctx)),
+        StageName::ComposeE2e => ("compose-e2e", compose_e2e::run(&ctx)),
+        StageName::BgCompose => ("bg-compose", bg_compose::run(&ctx)),
     };
     match &result {
         Ok(()) => crate::say::log(&format!("stage {what}: passed")),

@@ -109,6 +109,7 @@ pub fn run(base: &Ctx) -> Result<(), Error> {
         token: String::new(),
         p0: String::new(),
         a0: String::new(),
+        product_id: String::new(),
         loads: vec![],
     };
     let result = bg

@@ -45,6 +45,7 @@ pub struct Bg {
     pub token: String,
     pub p0: String,
     pub a0: String,
+    pub product_id: String,
     pub loads: Vec<Load>,
 }
 
@@ -105,18 +106,13 @@ impl Bg {
     }
 
     /// Starts a load in `mode` with `connections`.
-    pub fn start_load(
-        &mut self,
-        product_id: &str,
-        mode: &'static str,
-        connections: u32,
-    ) -> Result<(), Error> {
+    pub fn start_load(&mut self, mode: &'static str, connections: u32) -> Result<(), Error> {
         let token_file = self.dir.join("token");
         let setup = LoadSetup {
             url: &self.url,
             dir: &self.dir,
             token_file: &token_file,
-            product_id,
+            product_id: &self.product_id,
         };
         let load = Load::start(&self.ctx, &setup, mode, connections)?;
         self.loads.push(load);
@@ -143,7 +139,7 @@ impl Bg {
     }
 
     /// Signs in as the admin, learns a product id and the versions live before the steps.
-    fn prepare(&mut self, hooks: &dyn Hooks) -> Result<String, Error> {
+    fn prepare(&mut self, hooks: &dyn Hooks) -> Result<(), Error> {
         let password = hooks.admin_password(self)?;
         let email = self
             .ctx
@@ -182,15 +178,16 @@ impl Bg {
         self.p0 = p0.trim_start_matches("product-blue@").to_owned();
         let a0 = hooks.slot_probe(self, "auth-proxy");
         self.a0 = a0.trim_start_matches("auth-proxy-blue@").to_owned();
-        Ok(product_id)
+        self.product_id = product_id;
+        Ok(())
     }
 
     /// The whole test: load, steps, verdict, audit log.
     pub fn zero_downtime(&mut self, hooks: &dyn Hooks) -> Result<(), Error> {
-        let product_id = self.prepare(hooks)?;
+        self.prepare(hooks)?;
         let t0 = Instant::now();
-        self.start_load(&product_id, "close", 6)?;
-        self.start_load(&product_id, "keepalive", 2)?;
+        self.start_load("close", 6)?;
+        self.start_load("keepalive", 2)?;
         let log = self.access_log();
         if !wait_for(30, "the load to reach nginx", || {
             load_lines(&log, "") >= 200
