@@ -95,6 +95,9 @@ impl Load {
         .arg(s.dir.join("load.stop"))
         .arg("--steady-json")
         .arg(&out)
+        // The stop file ends it; the deadline is only a safety net, far past the slowest
+        // run seen (the steps on an overloaded 2-core host took over 15 minutes).
+        .args(["--steady-max-seconds", "3600"])
         .stdout(Stdio::from(
             log_file
                 .try_clone()
