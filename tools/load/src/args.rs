@@ -104,6 +104,9 @@ pub struct Args {
     pub fail_on_errors: bool,
     #[command(flatten)]
     pub fixed: crate::fixed::FixedArgs,
+    /// The blue/green tests' steady load (steady/).
+    #[command(flatten)]
+    pub steady: crate::steady::SteadyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

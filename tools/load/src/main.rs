@@ -16,6 +16,7 @@ mod run;
 mod session;
 mod setup;
 mod stats;
+mod steady;
 
 use std::net::SocketAddr;
 
@@ -250,6 +251,9 @@ fn main() -> std::process::ExitCode {
         }
     };
     let work = async {
+        if args.steady.steady.is_some() {
+            return steady::run(args.steady.clone(), addr).await;
+        }
         match args.fixed.shape {
             fixed::Shape::Mix => main_inner(args, addr, groups).await,
             _ => fixed::main(args, addr, groups).await,

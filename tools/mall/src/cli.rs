@@ -76,6 +76,9 @@ pub enum Command {
     ///
     /// `mall bench --help` (scripts/bench --help) has its own options.
     Bench(crate::bench::BenchArgs),
+    /// A test stage of scripts/test (`mall stage --help` lists them and their environment).
+    #[command(after_help = crate::stages::STAGE_HELP)]
+    Stage { name: crate::stages::StageName },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -30,6 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             ship(&opts, &version, &parts)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Stage { name } => crate::stages::run(name),
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

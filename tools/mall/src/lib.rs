@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod say;
 pub mod shell;
 pub mod signal;
+pub mod stages;
 mod status;
 
 /// Exit codes (documented in `--help`).
