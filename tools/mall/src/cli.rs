@@ -70,6 +70,15 @@ pub enum Command {
     Rollback { part: String },
     /// Live slot, version, since, by whom, rollback target, what nginx serves; recent actions.
     Status { part: Option<String> },
+    /// What CI runs (scripts/test): the steps of one table, then a summary.
+    ///
+    /// `mall ci --help` has its options (--no-e2e, --e2e-only, --keep-stack, --only <step>...,
+    /// --list); they are its own, parsed by tools/mall/src/ci/args.rs.
+    #[command(disable_help_flag = true)]
+    Ci {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -28,6 +28,10 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             signal::watch();
             ship(&opts, &version, &parts)
         }
+        Command::Ci { args } => match crate::ci::main(&args) {
+            0 => Ok(()),
+            code => Err(Error::Failed(format!("mall ci exited {code}"))),
+        },
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

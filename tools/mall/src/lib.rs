@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bookkeeping;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod exec;
@@ -44,6 +45,9 @@ pub enum Error {
 
 /// Runs a parsed command line; the exit code.
 pub fn run(cli: cli::Cli) -> u8 {
+    if let cli::Command::Ci { args } = &cli.command {
+        return ci::main(args);
+    }
     match commands::dispatch(cli) {
         Ok(()) => EXIT_OK,
         Err(Error::Usage(message)) => {
