@@ -1,5 +1,6 @@
 //! The mall's operator CLI. Today: blue/green deploys (`deploy`, `ship`, `edge`,
-//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs.
+//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs, and the CI steps
+//! (`ci`, one table), which `scripts/test` execs.
 //!
 //! The decisions are a pure plan (`plan`), run by `exec` through a `Runtime` (`runtime`:
 //! local processes or docker compose) that only executes steps; the lock, the per-part

@@ -5,7 +5,7 @@
 //! (e2e/tests/api/trace/coverage.rs). Then scripts/trace must tell each story: the answer,
 //! every part, as many lines with --json, and clear refusals.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
@@ -46,7 +46,13 @@ fn trace(ctx: &Ctx, args: &[&str]) -> Command {
     c
 }
 
-fn output(mut c: Command) -> anyhow::Result<(Option<i32>, String)> {
+/// Its exit code and stdout; its stderr shown, or dropped for the expected refusals.
+fn output(mut c: Command, show_errors: bool) -> anyhow::Result<(Option<i32>, String)> {
+    c.stderr(if show_errors {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    });
     let out = c.output().context("while running scripts/trace")?;
     Ok((
         out.status.code(),
@@ -96,7 +102,7 @@ pub fn check(ctx: &mut Ctx, stack: &Stack) -> anyhow::Result<()> {
             .flat_map(|w| w.split(','))
             .filter(|p| !p.is_empty())
             .collect();
-        let (code, out) = output(trace(ctx, &[id, "--dir", &dir, "--wide"]))?;
+        let (code, out) = output(trace(ctx, &[id, "--dir", &dir, "--wide"]), true)?;
         if code != Some(0) {
             bail!("scripts/trace {id} ({name}) failed");
         }
@@ -108,7 +114,7 @@ pub fn check(ctx: &mut Ctx, stack: &Stack) -> anyhow::Result<()> {
                 bail!("scripts/trace {id} ({name}) shows no line from {part}:\n{out}");
             }
         }
-        let (code, json) = output(trace(ctx, &[id, "--dir", &dir, "--json"]))?;
+        let (code, json) = output(trace(ctx, &[id, "--dir", &dir, "--json"]), true)?;
         if code != Some(0) {
             bail!("scripts/trace {id} --json ({name}) failed");
         }
@@ -122,11 +128,11 @@ pub fn check(ctx: &mut Ctx, stack: &Stack) -> anyhow::Result<()> {
         }
         say::log(&format!("scripts/trace {name}: {first}"));
     }
-    let (code, _) = output(trace(ctx, &["not-a-trace-id", "--dir", &dir]))?;
+    let (code, _) = output(trace(ctx, &["not-a-trace-id", "--dir", &dir]), false)?;
     if code != Some(64) {
         bail!("scripts/trace with a malformed id exited {code:?}, not 64");
     }
-    let (code, _) = output(trace(ctx, &[&random_hex(16), "--dir", &dir]))?;
+    let (code, _) = output(trace(ctx, &[&random_hex(16), "--dir", &dir]), false)?;
     if code != Some(1) {
         bail!("scripts/trace with an unknown id exited {code:?}, not 1");
     }
