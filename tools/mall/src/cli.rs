@@ -79,6 +79,15 @@ pub enum Command {
     /// A test stage of scripts/test (`mall stage --help` lists them and their environment).
     #[command(after_help = crate::stages::STAGE_HELP)]
     Stage { name: crate::stages::StageName },
+    /// What CI runs (scripts/test): the steps of one table, then a summary.
+    ///
+    /// `mall ci --help` has its options (--no-e2e, --e2e-only, --keep-stack, --only <step>...,
+    /// --list); they are its own, parsed by tools/mall/src/ci/args.rs.
+    #[command(disable_help_flag = true)]
+    Ci {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -31,6 +31,10 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
         }
         Command::Bench(args) => crate::bench::run(args),
         Command::Stage { name } => crate::stages::run(name),
+        Command::Ci { args } => match crate::ci::main(&args) {
+            0 => Ok(()),
+            code => Err(Error::Failed(format!("mall ci exited {code}"))),
+        },
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

@@ -1,6 +1,7 @@
 //! The mall's operator CLI. Today: blue/green deploys (`deploy`, `ship`, `edge`,
-//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs, and the
-//! benchmarks (`bench`; docs/performance.md), which `scripts/bench` execs.
+//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs, the benchmarks
+//! (`bench`; docs/performance.md), which `scripts/bench` execs, and the CI steps (`ci`, one
+//! table, and its `stage`s), which `scripts/test` execs.
 //!
 //! The decisions are a pure plan (`plan`), run by `exec` through a `Runtime` (`runtime`:
 //! local processes or docker compose) that only executes steps; the lock, the per-part
@@ -11,6 +12,7 @@
 
 pub mod bench;
 pub mod bookkeeping;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod deploy_plan;
@@ -48,6 +50,9 @@ pub enum Error {
 
 /// Runs a parsed command line; the exit code.
 pub fn run(cli: cli::Cli) -> u8 {
+    if let cli::Command::Ci { args } = &cli.command {
+        return ci::main(args);
+    }
     match commands::dispatch(cli) {
         Ok(()) => EXIT_OK,
         Err(Error::Usage(message)) => {

@@ -1,4 +1,5 @@
-//! `mall`: the operator CLI (tools/mall). `scripts/blue-green` and `scripts/bench` exec it.
+//! `mall`: the operator CLI (tools/mall). `scripts/blue-green`, `scripts/bench`, `scripts/test`
+//! (and, once merged, `scripts/dev`) exec it.
 
 use std::process::ExitCode;
 
@@ -6,6 +7,11 @@ fn main() -> ExitCode {
     // `mall bench` has scripts/bench's own command line (no blue/green options).
     if let Some(code) = mall::bench::main_if_bench() {
         return ExitCode::from(code);
+    }
+    // `mall ci` has scripts/test's own options and exit codes (64 usage, 130 interrupted).
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("ci") {
+        return ExitCode::from(mall::ci::main(&argv[2..]));
     }
     let cli = mall::cli::parse_or_exit();
     ExitCode::from(mall::run(cli))
