@@ -88,6 +88,15 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// One request's story from its trace id, from every part's log (docs/trace.md).
+    ///
+    /// `mall trace --help` (scripts/trace --help) has its options; the same reader as the
+    /// mall-trace binary (tools/trace).
+    #[command(disable_help_flag = true)]
+    Trace {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -35,6 +35,15 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             0 => Ok(()),
             code => Err(Error::Failed(format!("mall ci exited {code}"))),
         },
+        // main.rs runs `mall trace` before parsing; this is the same call for a parsed line.
+        Command::Trace { args } => {
+            let env = mall_trace::Env::from_process();
+            let argv = std::iter::once("mall trace".to_owned()).chain(args);
+            match mall_trace::main(argv, &env) {
+                0 => Ok(()),
+                code => Err(Error::Failed(format!("mall trace exited {code}"))),
+            }
+        }
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

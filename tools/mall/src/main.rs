@@ -13,6 +13,13 @@ fn main() -> ExitCode {
     if argv.get(1).map(String::as_str) == Some("ci") {
         return ExitCode::from(mall::ci::main(&argv[2..]));
     }
+    // `mall trace` is mall-trace (tools/trace), with its own options and exit codes.
+    if argv.get(1).map(String::as_str) == Some("trace") {
+        let env = mall_trace::Env::from_process();
+        let args = std::env::args_os().skip(2);
+        let code = mall_trace::main(std::iter::once("mall trace".into()).chain(args), &env);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let cli = mall::cli::parse_or_exit();
     ExitCode::from(mall::run(cli))
 }
