@@ -70,6 +70,12 @@ pub enum Command {
     Rollback { part: String },
     /// Live slot, version, since, by whom, rollback target, what nginx serves; recent actions.
     Status { part: Option<String> },
+    /// The stack (scripts/dev): up, down, status, logs, restart; `mall stack --help`.
+    #[command(disable_help_flag = true)]
+    Stack {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -28,6 +28,10 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
             signal::watch();
             ship(&opts, &version, &parts)
         }
+        Command::Stack { args } => match crate::stack::main(&args) {
+            0 => Ok(()),
+            code => std::process::exit(code.into()),
+        },
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

@@ -12,12 +12,14 @@ pub mod bookkeeping;
 pub mod cli;
 pub mod commands;
 pub mod exec;
+pub mod host;
 pub mod parts;
 pub mod plan;
 pub mod runtime;
 pub mod say;
 pub mod shell;
 pub mod signal;
+pub mod stack;
 mod status;
 
 /// Exit codes (documented in `--help`).
