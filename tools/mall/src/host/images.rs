@@ -4,7 +4,7 @@
 //! the mall's binaries on the base one (compose/Dockerfile's runtime-prebuilt stage), and
 //! the edge (compose/edge/). Names and cache keys are the ones scripts/lib/compose.sh used.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
@@ -67,7 +67,7 @@ fn docker_ok(words: &[&str]) -> bool {
 }
 
 /// Runs a docker build quietly; on failure its output and an error.
-fn docker_build(words: &[&str], what: &str) -> anyhow::Result<()> {
+pub(super) fn docker_build(words: &[&str], what: &str) -> anyhow::Result<()> {
     let out = std::process::Command::new("docker")
         .args(words)
         .stdin(std::process::Stdio::null())
@@ -161,7 +161,7 @@ impl ImageBuild {
                 src.display()
             );
         }
-        let ctx = TempDir::new("mall-image")?;
+        let ctx = super::TempDir::new("mall-image")?;
         let prebuilt = ctx.0.join("prebuilt");
         std::fs::create_dir_all(&prebuilt)?;
         let out = prebuilt.join(bin).display().to_string();
@@ -204,51 +204,6 @@ impl ImageBuild {
         )
     }
 
-    /// mall/edge:<tag> (compose/edge/Dockerfile) on the nginx stand-in, with `tree`'s nginx/
-    /// and web/ (a context of just those).
-    pub fn edge(&self, tree: &Path, nginx_image: &str) -> anyhow::Result<()> {
-        let ctx = TempDir::new("mall-edge")?;
-        std::fs::create_dir_all(ctx.0.join("compose/edge"))?;
-        std::fs::copy(
-            self.root.join("compose/edge/mall-edge"),
-            ctx.0.join("compose/edge/mall-edge"),
-        )?;
-        let d = ctx.0.display().to_string();
-        for what in ["nginx", "web"] {
-            let src = tree.join(what).display().to_string();
-            if !shell::status(&argv(&["cp", "-R", &src, &format!("{d}/{what}")]))? {
-                bail!("copying {src} failed");
-            }
-        }
-        let _ = std::fs::remove_dir_all(ctx.0.join("web/tests"));
-        let file = self
-            .root
-            .join("compose/edge/Dockerfile")
-            .display()
-            .to_string();
-        let image = format!("mall/edge:{}", self.tag);
-        let (a, b) = (
-            format!("NGINX_IMAGE={nginx_image}"),
-            format!("VERSION={}", self.tag),
-        );
-        docker_build(
-            &[
-                "build",
-                "-q",
-                "-f",
-                &file,
-                "--build-arg",
-                &a,
-                "--build-arg",
-                &b,
-                "-t",
-                &image,
-                &d,
-            ],
-            &image,
-        )
-    }
-
     /// Every image of the stack: root filesystems, stand-ins, mall/<binary>:<tag> for
     /// `binaries`, the edge.
     pub fn all(&self, binaries: &[&str]) -> anyhow::Result<Images> {
@@ -280,25 +235,6 @@ impl ImageBuild {
             mysql,
             redis,
         })
-    }
-}
-
-/// A temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> anyhow::Result<Self> {
-        let tmp = std::env::var_os("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-        let dir = tmp.join(format!("{prefix}.{}", super::random_hex(4)));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("while creating {}", dir.display()))?;
-        Ok(Self(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -6,6 +6,7 @@
 //! runs. Every step says what it does; nothing is done when it is already in place.
 
 pub mod compose;
+mod edge_image;
 pub mod images;
 pub mod mysql;
 pub mod packages;
@@ -13,9 +14,10 @@ pub mod ports;
 pub mod proc;
 pub mod redis;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 
 use crate::say;
 use crate::shell::{argv, Argv};
@@ -77,6 +79,26 @@ pub fn random_hex(bytes: usize) -> String {
 /// True when the address is this host's (loopback).
 pub fn is_local_host(host: &str) -> bool {
     host.starts_with("127.") || host == "localhost" || host == "::1"
+}
+
+/// A temporary directory, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new directory `<TMPDIR>/<prefix>.<random>`.
+    pub fn new(prefix: &str) -> anyhow::Result<Self> {
+        let tmp = std::env::var_os("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        let dir = tmp.join(format!("{prefix}.{}", random_hex(4)));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("while creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[cfg(test)]

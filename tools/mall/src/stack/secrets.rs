@@ -4,6 +4,7 @@
 use anyhow::Context;
 
 use super::config::StackConfig;
+use super::parts::StackPart;
 
 /// The content of secrets/<name>, generated (16 random bytes as hex) on first use.
 pub fn secret(cfg: &StackConfig, name: &str) -> anyhow::Result<String> {
@@ -19,4 +20,20 @@ pub fn secret(cfg: &StackConfig, name: &str) -> anyhow::Result<String> {
     let value = crate::host::random_hex(16);
     crate::bookkeeping::write_atomically(&file, &value, 0o600)?;
     Ok(value)
+}
+
+/// The part's database and user, unless its password was generated already (then `up`
+/// created them): for a part first started by a blue/green deploy.
+pub fn ensure_part_db(cfg: &StackConfig, part: &StackPart) -> anyhow::Result<()> {
+    let Some((db, user)) = cfg.database(part) else {
+        return Ok(());
+    };
+    let name = format!("db-{}-password", part.name);
+    let file = cfg.secrets_dir().join(&name);
+    if std::fs::metadata(&file).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let mut mysql = cfg.mysql.clone();
+    mysql.ensure()?;
+    mysql.ensure_service_db(&db, &user, &secret(cfg, &name)?)
 }
