@@ -1,5 +1,7 @@
-//! The mall's operator CLI. Today: blue/green deploys (`deploy`, `ship`, `edge`,
-//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs.
+//! The mall's operator CLI: blue/green deploys (`deploy`, `ship`, `edge`, `rollback`,
+//! `status`; docs/deploy.md), which `scripts/blue-green` execs, and the stack (`stack
+//! up|down|status|logs|restart`, module `stack`, with the host's prerequisites in `host`),
+//! which `scripts/dev` execs.
 //!
 //! The decisions are a pure plan (`plan`), run by `exec` through a `Runtime` (`runtime`:
 //! local processes or docker compose) that only executes steps; the lock, the per-part
