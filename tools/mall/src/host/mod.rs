@@ -6,6 +6,7 @@
 //! runs. Every step says what it does; nothing is done when it is already in place.
 
 pub mod compose;
+pub mod data;
 mod edge_image;
 pub mod images;
 pub mod mysql;

@@ -10,7 +10,7 @@ use super::config::StackConfig;
 use super::launch::{launch_part, stop_instances};
 use super::parts::{instance, sidecars, split_instance, StackPart};
 use super::secrets::secret;
-use crate::host::{self, packages::ensure_packages, proc, redis};
+use crate::host::{self, packages::ensure_packages, proc};
 use crate::runtime::http;
 use crate::{say, signal, Error};
 
@@ -150,8 +150,7 @@ fn all_ready(cfg: &StackConfig, planned: &[Planned], pids: &[u32]) -> anyhow::Re
 /// The whole `up`; prints the URL and the admin login.
 pub fn up(cfg: &mut StackConfig, build_first: bool) -> Result<(), Error> {
     ensure_packages(&["curl:curl", "nginx:nginx", "setsid:util-linux"])?;
-    cfg.mysql.ensure()?;
-    redis::ensure_redis(&cfg.redis_url)?;
+    host::data::ensure_databases(&mut cfg.mysql, &cfg.redis_url)?;
     if build_first {
         build_workspace(cfg)?;
     }
