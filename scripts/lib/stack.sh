@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The local stack's shape, shared by scripts/dev and scripts/blue-green (sourced, after
-# common.sh and db.sh): configuration, the parts and their ports, each part's environment,
-# starting one process into a slot and stopping recorded ones (docs/runtime.md).
+# The local stack's shape as scripts/test and scripts/bench still read it (sourced, after
+# common.sh and db.sh): configuration, the parts and their ports, each part's environment
+# and starting one process into a slot (bench catalog's cache-off green slot).
+# `scripts/dev` and the local blue/green runtime do this in Rust (tools/mall/src/stack/);
+# keep the two environments alike until the benchmarks are ported.
 # shellcheck disable=SC2034  # variables here are used by the scripts that source this file
 
 # --- configuration -------------------------------------------------------------------
@@ -75,14 +77,6 @@ binary_of() {
     esac
 }
 
-# has_db <part>: true when the part has its own database.
-has_db() {
-    local row _binary _offset db _slot
-    row="$(service_row "$1")" || return 1
-    read -r _binary _offset db _slot <<<"$row"
-    [[ "$db" == db ]]
-}
-
 # port_of <part> <slot>
 port_of() {
     local part="$1" slot="$2" row offset _binary _rest
@@ -104,15 +98,6 @@ port_of() {
 # pid file and the log file.
 instance() {
     if [[ "$2" == "-" ]]; then echo "$1"; else echo "$1-$2"; fi
-}
-
-# split_instance <instance>: sets SPLIT_NAME and SPLIT_SLOT ("-" for parts without slots).
-split_instance() {
-    case "$1" in
-        *-blue) SPLIT_NAME="${1%-blue}" SPLIT_SLOT=blue ;;
-        *-green) SPLIT_NAME="${1%-green}" SPLIT_SLOT=green ;;
-        *) SPLIT_NAME="$1" SPLIT_SLOT="-" ;;
-    esac
 }
 
 # --- per-service environment ---------------------------------------------------------------
@@ -210,21 +195,3 @@ launch_part() {
     echo "$LAUNCHED_PID" >"$RUN_DIR/${inst}.pid"
 }
 
-# stop_instances <instance...>: TERM, wait, KILL after a bound; only pids recorded in
-# $RUN_DIR that still run the expected executable.
-stop_instances() {
-    local inst file pid binary
-    for inst in "$@"; do
-        file="$RUN_DIR/${inst}.pid"
-        [[ -e "$file" ]] || continue
-        pid="$(cat "$file")"
-        split_instance "$inst"
-        if binary="$(binary_of "$SPLIT_NAME")" && pid_runs "$pid" "$binary"; then
-            log "stopping ${inst} (pid ${pid})"
-            stop_pid "$pid" "$binary" "${MALL_STOP_TIMEOUT:-20}"
-        else
-            log "${inst}: pid ${pid} no longer runs ${binary:-its binary}; forgetting it"
-        fi
-        rm -f "$file"
-    done
-}

@@ -96,6 +96,7 @@ pub fn generate(mall: &Mall) -> Vec<Generated> {
         ),
         file("scripts/lib/parts.sh", render::parts::render(mall)),
         file(render::cli_parts::PATH, render::cli_parts::render(mall)),
+        file(render::parts_stack::PATH, render::parts_stack::render(mall)),
         file(
             render::service_routes::PATH,
             render::service_routes::render(mall),

@@ -44,6 +44,10 @@ pub fn dispatch(cli: Cli) -> Result<(), Error> {
                 code => Err(Error::Failed(format!("mall trace exited {code}"))),
             }
         }
+        Command::Stack { args } => match crate::stack::main(&args) {
+            0 => Ok(()),
+            code => std::process::exit(code.into()),
+        },
         Command::Edge { version } => {
             signal::watch();
             crate::runtime::compose::edge::run(&opts, &version)

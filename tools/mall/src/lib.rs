@@ -1,7 +1,9 @@
-//! The mall's operator CLI. Today: blue/green deploys (`deploy`, `ship`, `edge`,
-//! `rollback`, `status`; docs/deploy.md), which `scripts/blue-green` execs, the benchmarks
-//! (`bench`; docs/performance.md), which `scripts/bench` execs, and the CI steps (`ci`, one
-//! table, and its `stage`s), which `scripts/test` execs.
+//! The mall's operator CLI: the stack (`stack up|down|status|logs|restart`, module `stack`,
+//! with the host's prerequisites in `host`), which `scripts/dev` execs; blue/green deploys
+//! (`deploy`, `ship`, `edge`, `rollback`, `status`; docs/deploy.md), which
+//! `scripts/blue-green` execs; the benchmarks (`bench`; docs/performance.md), which
+//! `scripts/bench` execs; the CI steps (`ci`, one table, and its `stage`s), which
+//! `scripts/test` execs; `trace` and `deploy-plan`.
 //!
 //! The decisions are a pure plan (`plan`), run by `exec` through a `Runtime` (`runtime`:
 //! local processes or docker compose) that only executes steps; the lock, the per-part
@@ -17,6 +19,7 @@ pub mod cli;
 pub mod commands;
 pub mod deploy_plan;
 pub mod exec;
+pub mod host;
 pub mod parts;
 pub mod plan;
 pub mod runtime;
@@ -24,6 +27,7 @@ pub mod say;
 pub mod shell;
 pub mod signal;
 pub mod stages;
+pub mod stack;
 mod status;
 
 /// Exit codes (documented in `--help`).

@@ -189,15 +189,10 @@ impl Compose {
     }
 }
 
-/// `docker compose` when the plugin answers, else `docker-compose` (v1) when installed.
+/// `docker compose` when the plugin answers, else `docker-compose` (v1) when installed
+/// (host::compose::compose_cmd); `docker compose` when neither, for the error to name.
 fn detect_compose() -> String {
-    if shell::read(&argv(&["docker", "compose", "version"])).is_some() {
-        "docker compose".into()
-    } else if shell::have("docker-compose") {
-        "docker-compose".into()
-    } else {
-        "docker compose".into()
-    }
+    crate::host::compose::compose_cmd().map_or_else(|| "docker compose".into(), |c| c.join(" "))
 }
 
 fn slot_service(part: &Part, slot: Slot) -> String {

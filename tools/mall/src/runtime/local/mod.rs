@@ -2,18 +2,19 @@
 //! MALL_VAR (docs/runtime.md). A version is a label: deploying one snapshots the current
 //! build's binary into `$MALL_VAR/releases/<part>/<version>/` (a label that exists is
 //! deployed as it was snapshotted, like an image tag). Slot processes are started and
-//! stopped by the stack's own `launch_part` and `stop_instances` (scripts/lib/stack.sh,
-//! which scripts/dev uses too), so a part's environment is written down once.
+//! stopped by the stack's own `launch_part` and `stop_instances` (crate::stack::launch,
+//! which `mall stack` uses too), so a part's environment is written down once.
 
 mod runtime;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use super::{env_number, Env};
 use crate::parts::{Part, Slot};
 use crate::shell::{self, quote_line, Runner};
+use crate::stack::config::StackConfig;
 use crate::Error;
 
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct Local {
     internal_port: u16,
     port_base: u16,
     runner: Runner,
+    /// The stack's settings (`mall stack`): each slot's environment, pid and log files.
+    stack: StackConfig,
 }
 
 impl Local {
@@ -59,7 +62,9 @@ impl Local {
             .filter(|v| !v.is_empty())
             .map_or_else(|| root.join("target"), PathBuf::from);
         let state_dir = super::state_dir(env, var.join("blue-green"));
+        let stack = StackConfig::from_env(root, env)?;
         Ok(Self {
+            stack,
             root: root.to_owned(),
             bin_dir: target.join(profile),
             var,
@@ -122,48 +127,9 @@ impl Local {
             .with_context(|| format!("while renaming into {}", dst.display()))?;
         Ok(path)
     }
-
-    /// Runs one of the stack's bash functions (scripts/lib/stack.sh) with its settings.
-    fn stack(&self, script: &str, args: &[String]) -> anyhow::Result<String> {
-        let lib = self.root.join("scripts/lib");
-        let prelude = "set -euo pipefail; for f in common db nginx host stack; do source \"$MALL_LIB/$f.sh\"; done; load_config; ";
-        let mut cmd = std::process::Command::new("bash");
-        cmd.arg("-c")
-            .arg(format!("{prelude}{script}"))
-            .arg("mall-stack")
-            .args(args);
-        let out = cmd
-            .env("MALL_LIB", lib)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .context("while running bash")?;
-        if !out.status.success() {
-            bail!(
-                "the stack's `{}` failed",
-                script.split_whitespace().next().unwrap_or(script)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    }
 }
 
-/// The process exists and is not a zombie.
-pub fn pid_alive(pid: u32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    matches!(state, Some(s) if s != "Z")
-}
-
-/// The pid is alive and runs that executable, so a recycled pid is never mistaken for one
-/// of ours (comm is cut at 15 characters).
-pub fn pid_runs(pid: u32, name: &str) -> bool {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    let short: String = name.chars().take(15).collect();
-    pid_alive(pid) && comm.trim_end() == short
-}
+pub use crate::host::proc::{pid_alive, pid_runs};
 
 fn same_content(a: &Path, b: &Path) -> bool {
     matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)

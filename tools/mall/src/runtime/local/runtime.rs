@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use super::{executable, pid_alive, pid_runs, same_content, Local};
+use super::{executable, pid_runs, same_content, Local};
 use crate::parts::{Part, Slot};
 use crate::plan::Record;
 use crate::runtime::{http, Resolved, Runtime};
 use crate::say;
 use crate::shell::{self, quote_line, Runner};
+use crate::stack::launch::{launch_part, stop_instances};
+use crate::stack::parts::StackPart;
+use crate::stack::secrets::ensure_part_db;
 
 impl Runtime for Local {
     fn name(&self) -> &'static str {
@@ -187,17 +190,18 @@ impl Runtime for Local {
         env: &[String],
     ) -> anyhow::Result<()> {
         let port = part.port(self.port_base, slot);
-        let db = if part.has_db { "db" } else { "-" };
-        let mut args = shell::argv(&[
-            part.name,
-            &slot.to_string(),
-            &port.to_string(),
-            db,
-            artifact,
-        ]);
-        args.push(format!("SERVICE_VERSION={version}"));
-        args.extend(env.iter().cloned());
+        let mut extra = vec![format!("SERVICE_VERSION={version}")];
+        extra.extend(env.iter().cloned());
         if self.runner.dry_run {
+            let db = if part.has_db { "db" } else { "-" };
+            let mut args = shell::argv(&[
+                part.name,
+                &slot.to_string(),
+                &port.to_string(),
+                db,
+                artifact,
+            ]);
+            args.extend(extra);
             self.runner
                 .show(&format!("launch_part {}", quote_line(&args)));
             return Ok(());
@@ -208,19 +212,21 @@ impl Runtime for Local {
                 part.name
             );
         }
-        // A part `scripts/dev up` never started (it was not built then): its database first.
-        let script = r#"if [[ "$4" == db && ! -s "$SECRETS_DIR/db-$1-password" ]]; then check_mysql; ensure_service_db "$MALL_DB_PREFIX" "$1" "$(secret "db-$1-password")"; fi; launch_part "$@"; echo "$LAUNCHED_PID""#;
-        let pid = self.stack(script, &args)?;
-        // The pid execs setsid, env, then the binary: wait until it is the binary.
-        if let Ok(pid) = pid.parse::<u32>() {
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while !pid_runs(pid, part.binary)
-                && pid_alive(pid)
-                && std::time::Instant::now() < deadline
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
+        let stack_part = StackPart::find(part.name)
+            .with_context(|| format!("{} is not a part of mall.toml", part.name))?;
+        let slot_name = if slot == Slot::Green { "green" } else { "blue" };
+        // A part `mall stack up` never started (it was not built then): its database first.
+        ensure_part_db(&self.stack, stack_part)?;
+        let pid = launch_part(
+            &self.stack,
+            stack_part,
+            Some(slot_name),
+            port,
+            Path::new(artifact),
+            &extra,
+        )?;
+        // The pid execs setsid, then the binary: wait until it is the binary.
+        crate::host::proc::wait_exec(pid, part.binary, Duration::from_secs(5));
         say::log(&format!(
             "started {} (pid {pid}) {version} on 127.0.0.1:{port}",
             Self::instance(part, slot)
@@ -234,11 +240,7 @@ impl Runtime for Local {
             self.runner.show(&format!("stop_instances {inst}"));
             return Ok(());
         }
-        self.stack(
-            r#"MALL_STOP_TIMEOUT="${MALL_STOP_TIMEOUT:-20}" stop_instances "$1""#,
-            &[inst],
-        )
-        .map(drop)
+        stop_instances(&self.stack, &[inst])
     }
 
     fn check_upstream(&self, part: &Part, slot: Slot) -> anyhow::Result<()> {
