@@ -26,8 +26,8 @@ pub mod runtime;
 pub mod say;
 pub mod shell;
 pub mod signal;
-pub mod stages;
 pub mod stack;
+pub mod stages;
 mod status;
 
 /// Exit codes (documented in `--help`).
