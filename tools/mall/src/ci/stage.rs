@@ -6,9 +6,16 @@ use std::process::Command;
 
 use super::ctx::Ctx;
 
-/// The command that runs stage `name` (a table row with `Run::Stage`).
+/// The command that runs stage `name` (a table row with `Run::Stage`): the `mall` of the
+/// workspace's build. Not this process's own file: the `build` step rebuilds it in place,
+/// and the path this process started from then names a deleted file.
 pub fn stage_command(ctx: &Ctx, name: &str) -> Command {
-    let me = std::env::current_exe().unwrap_or_else(|_| "mall".into());
+    let built = ctx.target_bin("mall");
+    let me = if built.is_file() {
+        built
+    } else {
+        std::env::current_exe().unwrap_or_else(|_| "mall".into())
+    };
     let mut c = ctx.cmd(me);
     c.args(["stage", name]);
     c
