@@ -6,9 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::host::random_hex;
 use super::http;
 use super::Bench;
+use crate::host::random_hex;
 use crate::say;
 
 /// A signed-in customer.

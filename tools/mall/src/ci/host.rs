@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use super::ctx::{self, home, read, run, var, Ctx};
+pub use crate::host::ports::port_base as free_port_base;
+pub use crate::host::random_hex;
 use crate::say;
 use crate::shell::have;
 
@@ -104,63 +106,12 @@ pub fn wait_for(seconds: u64, what: &str, mut ok: impl FnMut() -> bool) -> anyho
     Ok(())
 }
 
-/// `bytes` random bytes as lowercase hex.
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if getrandom::fill(&mut buf).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        buf.iter_mut()
-            .enumerate()
-            .for_each(|(i, b)| *b = (nanos >> ((i % 16) * 8)) as u8 ^ std::process::id() as u8);
-    }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub fn port_in_use(port: u16) -> bool {
     TcpStream::connect_timeout(
         &SocketAddr::from(([127, 0, 0, 1], port)),
         Duration::from_millis(300),
     )
     .is_ok()
-}
-
-/// The ports a private stack takes from its base: blue base..+9, nginx +50..+53, green
-/// +100..+109 (common.sh's free_port_base).
-pub fn stack_ports(base: u16) -> impl Iterator<Item = u16> {
-    (base..base + 10)
-        .chain(base + 100..base + 110)
-        .chain(base + 50..base + 54)
-}
-
-/// The highest base (in hundreds) below the kernel's ephemeral range, so an outgoing
-/// connection can never take one of the stack's ports between the check and the bind.
-pub fn top_hundred(ephemeral_low: u32) -> u32 {
-    let top = ephemeral_low.saturating_sub(200) / 100;
-    if top > 110 {
-        top
-    } else {
-        600
-    }
-}
-
-/// A MALL_PORT_BASE whose ports are all free.
-pub fn free_port_base() -> anyhow::Result<u16> {
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(32768);
-    let top = top_hundred(low);
-    for _ in 0..50 {
-        let r = u32::from_str_radix(&random_hex(2), 16).unwrap_or(0);
-        let base = u16::try_from((100 + r % (top - 100)) * 100).context("port base")?;
-        if !stack_ports(base).any(port_in_use) {
-            return Ok(base);
-        }
-    }
-    bail!("no free port range found (50 tries below {})", top * 100)
 }
 
 /// The compose tool here (v2 plugin or v1 binary), if any.
@@ -261,12 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn port_bases_stay_below_the_ephemeral_range() {
-        assert_eq!(top_hundred(32768), 325);
-        assert_eq!(top_hundred(10000), 600);
-        let ports: Vec<u16> = stack_ports(20000).collect();
-        assert_eq!(ports.len(), 24);
-        assert!(ports.contains(&20109) && ports.contains(&20053) && !ports.contains(&20054));
+    fn the_random_names_are_hex() {
         assert_eq!(random_hex(4).len(), 8);
     }
 }

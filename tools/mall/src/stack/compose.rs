@@ -24,6 +24,8 @@ pub struct ComposeStack {
     pub ready_timeout_s: u64,
     pub cache: PathBuf,
     pub mirror: String,
+    /// COMPOSE_PROJECT_NAME, passed as `-p` so a command built here needs no environment.
+    pub project: Option<String>,
 }
 
 /// The compose variables `up` writes: images, port, login rates; an image blue/green or
@@ -68,7 +70,12 @@ pub fn env_pairs(
 
 impl ComposeStack {
     pub fn new(cfg: StackConfig) -> Self {
-        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self::from_env(cfg, &|k: &str| std::env::var(k).ok())
+    }
+
+    /// The compose settings (MALL_COMPOSE_ENV_FILE, MALL_IMAGE_TAG, ...) from `env`.
+    pub fn from_env(cfg: StackConfig, env: crate::runtime::Env<'_>) -> Self {
+        let get = |k: &str| env(k).filter(|v| !v.is_empty());
         let cache = get("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| get("HOME").map(|h| PathBuf::from(h).join(".cache")))
@@ -84,12 +91,13 @@ impl ComposeStack {
             mirror: get("MALL_DEBIAN_MIRROR")
                 .unwrap_or_else(|| "http://deb.debian.org/debian".into()),
             cache,
+            project: get("COMPOSE_PROJECT_NAME"),
             cfg,
         }
     }
 
     /// `<compose> -f compose/docker-compose.yml [--env-file <file>] <words...>`.
-    fn compose(&self, words: &[&str]) -> Result<Argv, Error> {
+    pub fn compose(&self, words: &[&str]) -> Result<Argv, Error> {
         let mut cmd = hc::compose_cmd().ok_or_else(|| {
             Error::Failed("no compose tool (apt-get install -y docker-compose)".into())
         })?;
@@ -104,6 +112,9 @@ impl ComposeStack {
         ]));
         if self.env_file.is_file() {
             cmd.extend(argv(&["--env-file", &self.env_file.display().to_string()]));
+        }
+        if let Some(project) = &self.project {
+            cmd.extend(argv(&["-p", project]));
         }
         cmd.extend(argv(words));
         Ok(cmd)
@@ -138,19 +149,48 @@ impl ComposeStack {
     }
 }
 
+impl ComposeStack {
+    /// How this stack's images are built (the cache, the mirror, the binaries, the tag).
+    pub fn image_build(&self) -> ImageBuild {
+        ImageBuild {
+            root: self.cfg.root.clone(),
+            cache: self.cache.join("images"),
+            mirror: self.mirror.clone(),
+            bin_dir: self.cfg.bin_dir.clone(),
+            tag: self.image_tag.clone(),
+        }
+    }
+
+    /// The admin password the user service generated (or was given), from its container.
+    pub fn admin_password(&self) -> Result<String, Error> {
+        let cmd = self.compose(&["exec", "-T", "user-blue", "cat", "/run/mall/admin-password"])?;
+        shell::read(&cmd)
+            .map(|p| p.trim_end().to_owned())
+            .ok_or_else(|| Error::Failed("could not read the admin password".into()))
+    }
+
+    /// The host pid of a service's container (its main process), when it runs.
+    pub fn service_pid(&self, service: &str) -> Option<u32> {
+        let id = shell::read(&self.compose(&["ps", "-q", service]).ok()?)?;
+        let id = id.trim();
+        if id.is_empty() {
+            return None;
+        }
+        shell::read(&argv(&["docker", "inspect", "-f", "{{.State.Pid}}", id]))?
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| *p != 0)
+    }
+}
+
 impl Stack for ComposeStack {
     fn up(&mut self, _build: bool) -> Result<(), Error> {
         hc::ensure_docker()?;
         if !super::executable(&self.cfg.bin_dir.join("user-service")) {
             super::up::build_workspace(&self.cfg)?;
         }
-        let build = ImageBuild {
-            root: self.cfg.root.clone(),
-            cache: self.cache.join("images"),
-            mirror: self.mirror.clone(),
-            bin_dir: self.cfg.bin_dir.clone(),
-            tag: self.image_tag.clone(),
-        };
+        let build = self.image_build();
         // The parts' binaries and the one-shot init's (tools/init: mall-init secrets).
         let mut binaries: Vec<&str> = STACK_PARTS.iter().map(|p| p.binary).collect();
         binaries.push("mall-init");
@@ -194,14 +234,7 @@ impl Stack for ComposeStack {
                 "nginx does not answer on port {port}"
             )));
         }
-        let password = shell::read(&self.compose(&[
-            "exec",
-            "-T",
-            "user-blue",
-            "cat",
-            "/run/mall/admin-password",
-        ])?)
-        .ok_or_else(|| Error::Failed("could not read the admin password".into()))?;
+        let password = self.admin_password()?;
         println!("\nThe mall is up in containers: http://127.0.0.1:{port}/");
         println!(
             "  admin login: {} / {}",

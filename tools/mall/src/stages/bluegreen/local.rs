@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use super::{Bg, Hooks};
+use crate::host::data::drop_stack_data;
+use crate::host::mysql::MysqlAdmin;
 use crate::parts::Part;
 use crate::stages::host::{self, Ctx};
 use crate::{say, Error};
@@ -164,15 +166,17 @@ fn cleanup(bg: &mut Bg, failed: bool, db_prefix: &str, redis_prefix: &str) {
     if !matches!(down, Ok(true)) {
         say::warn("scripts/dev down failed");
     }
-    let drop =
-        crate::shell::status_of(
-            bg.ctx
-                .bash_lib(&["drop_stack_data", db_prefix, redis_prefix]),
-        );
-    if !matches!(drop, Ok(true)) {
-        say::warn(&format!(
-            "could not drop the stack's data ({db_prefix}*, {redis_prefix}*)"
-        ));
+    let ctx = &bg.ctx;
+    match MysqlAdmin::from_env(&|k: &str| ctx.get(k)) {
+        Ok(mysql) => {
+            let redis_url = ctx
+                .get("MALL_REDIS_URL")
+                .unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
+            drop_stack_data(&mysql, db_prefix, &redis_url, redis_prefix);
+        }
+        Err(e) => say::warn(&format!(
+            "could not drop the stack's data ({db_prefix}*, {redis_prefix}*): {e}"
+        )),
     }
     if failed {
         say::log(&format!(
