@@ -1,4 +1,4 @@
-//! Host helpers of the CI steps (scripts/lib/host.sh, db.sh and common.sh's, in Rust).
+//! Host helpers of the CI steps (what host.sh, db.sh and common.sh did, in Rust).
 //! TO BE MERGED with tools/mall/src/host/ (helper "stack" ports the same helpers there):
 //! Debian packages, the test virtualenv, MariaDB with an administrative login, Redis, a
 //! free port base, dropping a private stack's data, the compose command.
@@ -132,7 +132,7 @@ pub fn compose_cmd() -> Option<Vec<String>> {
     }
 }
 
-/// The mysql client as the administrative user, over TCP (db.sh's mysql_admin).
+/// The mysql client as the administrative user, over TCP (the former db.sh's mysql_admin).
 pub fn mysql_admin(ctx: &Ctx) -> Command {
     let mut c = Command::new("mysql");
     if let Some(pw) = ctx.get("MALL_MYSQL_ROOT_PASSWORD") {

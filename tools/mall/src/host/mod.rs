@@ -1,5 +1,5 @@
 //! What the stack, the tests and the benchmarks need from this host, as pub functions
-//! (formerly scripts/lib/host.sh, db.sh, common.sh and compose.sh): Debian packages
+//! (formerly the bash host.sh, db.sh, common.sh and compose.sh): Debian packages
 //! installed with apt-get (saying so), MariaDB and Redis installed, started and signed
 //! into, a stack's databases and Redis keys created or dropped, free ports, processes
 //! started and stopped by their recorded pids, the compose tool and the images compose
