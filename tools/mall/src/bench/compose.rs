@@ -67,7 +67,7 @@ impl Bench {
     /// The compose stack these variables name (project, env file, image tag).
     fn compose_stack(&self) -> Result<ComposeStack> {
         let cfg = self.env.stack_config(&self.root)?;
-        Ok(ComposeStack::from_env(cfg, &|k: &str| self.env.lookup(k)))
+        Ok(ComposeStack::from_env(cfg, &|k: &str| self.env.get(k)))
     }
 
     /// mall-load's --proc arguments from the host pids of the containers' processes

@@ -38,7 +38,7 @@ pub fn load_args(b: &Bench, password: &str, json_out: &str, svg: &str) -> Vec<St
         "--sweep-step",
         &a.sweep_step.to_string(),
         "--admin-email",
-        b.env.get("MALL_ADMIN_EMAIL").unwrap_or("admin@mall.local"),
+        b.env.own("MALL_ADMIN_EMAIL").unwrap_or("admin@mall.local"),
         "--admin-password-file",
         password,
         "--user-prefix",

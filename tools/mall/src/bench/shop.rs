@@ -101,7 +101,7 @@ impl Bench {
             .with_context(|| format!("while reading {}", password_file.display()))?;
         let email = self
             .env
-            .get("MALL_ADMIN_EMAIL")
+            .own("MALL_ADMIN_EMAIL")
             .unwrap_or("admin@mall.local")
             .to_owned();
         self.login(&email, password.trim_end())

@@ -109,8 +109,8 @@ impl Bench {
         }
         self.up = false;
         let (db, redis) = (
-            self.env.get("MALL_DB_PREFIX").unwrap_or("").to_owned(),
-            self.env.get("REDIS_PREFIX").unwrap_or("").to_owned(),
+            self.env.own("MALL_DB_PREFIX").unwrap_or("").to_owned(),
+            self.env.own("REDIS_PREFIX").unwrap_or("").to_owned(),
         );
         if !db.is_empty() && !redis.is_empty() {
             if let Err(e) = host::drop_stack_data(&self.env, &db, &redis) {

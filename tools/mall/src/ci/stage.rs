@@ -8,7 +8,15 @@ use super::ctx::Ctx;
 
 /// The command that runs stage `name` (a table row with `Run::Stage`).
 pub fn stage_command(ctx: &Ctx, name: &str) -> Command {
-    let me = std::env::current_exe().unwrap_or_else(|_| "mall".into());
+    // The build step may have replaced this binary (cargo's --all-targets build links it
+    // again): /proc/self/exe then names "<path> (deleted)", and the new one is at <path>.
+    let me = std::env::current_exe().map_or_else(
+        |_| "mall".into(),
+        |p| match p.to_str().and_then(|s| s.strip_suffix(" (deleted)")) {
+            Some(path) => path.into(),
+            None => p,
+        },
+    );
     let mut c = ctx.cmd(me);
     c.args(["stage", name]);
     c

@@ -14,6 +14,7 @@ pub mod packages;
 pub mod ports;
 pub mod proc;
 pub mod redis;
+pub mod vars;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

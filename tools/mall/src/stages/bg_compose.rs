@@ -18,7 +18,6 @@ use super::load::load_lines;
 use super::verdict;
 use crate::parts::Part;
 use crate::stack::compose::ComposeStack;
-use crate::stack::config::StackConfig;
 use crate::{say, Error};
 
 struct ComposeHooks<'a> {
@@ -146,7 +145,7 @@ fn edge_step(bg: &mut Bg, p: &Project, made: &mut Vec<String>) -> Result<(), Err
         .unwrap_or_default()
         .to_owned();
     let ctx = &bg.ctx;
-    let cfg = StackConfig::from_env(&ctx.root, &|k: &str| ctx.get(k))?;
+    let cfg = ctx.vars.stack_config(&ctx.root)?;
     let mut build = ComposeStack::from_env(cfg, &|k: &str| ctx.get(k)).image_build();
     build.tag = "v2".into();
     made.push("mall/edge:v2".into());

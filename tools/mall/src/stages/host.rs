@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use crate::host::ports::port_base as free_port_base;
+use crate::host::vars::Vars;
 pub use crate::host::{random_hex, temp_dir};
 use crate::{say, signal, Error};
 
@@ -17,8 +18,7 @@ use crate::{say, signal, Error};
 #[derive(Clone, Debug, Default)]
 pub struct Ctx {
     pub root: PathBuf,
-    pub env: Vec<(String, String)>,
-    pub removed: Vec<String>,
+    pub vars: Vars,
 }
 
 impl Ctx {
@@ -30,38 +30,23 @@ impl Ctx {
     }
 
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.env.retain(|(k, _)| k != key);
-        self.removed.retain(|k| k != key);
-        self.env.push((key.to_owned(), value.into()));
+        self.vars.set(key, value);
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.env.retain(|(k, _)| k != key);
-        self.removed.push(key.to_owned());
+        self.vars.remove(key);
     }
 
     /// A variable as the children see it.
     pub fn get(&self, key: &str) -> Option<String> {
-        if self.removed.iter().any(|k| k == key) {
-            return None;
-        }
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(key).ok())
-            .filter(|v| !v.is_empty())
+        self.vars.get(key)
     }
 
     /// A command in the repository with the stage's environment, stdin from /dev/null.
     pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
         c.current_dir(&self.root).stdin(Stdio::null());
-        for k in &self.removed {
-            c.env_remove(k);
-        }
-        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        self.vars.apply(&mut c);
         c
     }
 

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use super::{Bg, Hooks};
 use crate::host::data::drop_stack_data;
-use crate::host::mysql::MysqlAdmin;
 use crate::parts::Part;
 use crate::stages::host::{self, Ctx};
 use crate::{say, Error};
@@ -167,13 +166,8 @@ fn cleanup(bg: &mut Bg, failed: bool, db_prefix: &str, redis_prefix: &str) {
         say::warn("scripts/dev down failed");
     }
     let ctx = &bg.ctx;
-    match MysqlAdmin::from_env(&|k: &str| ctx.get(k)) {
-        Ok(mysql) => {
-            let redis_url = ctx
-                .get("MALL_REDIS_URL")
-                .unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
-            drop_stack_data(&mysql, db_prefix, &redis_url, redis_prefix);
-        }
+    match ctx.vars.mysql() {
+        Ok(mysql) => drop_stack_data(&mysql, db_prefix, &ctx.vars.redis_url(), redis_prefix),
         Err(e) => say::warn(&format!(
             "could not drop the stack's data ({db_prefix}*, {redis_prefix}*): {e}"
         )),
