@@ -11,7 +11,7 @@ use anyhow::Context;
 use super::config::StackConfig;
 use super::table::STACK_PARTS;
 use super::Stack;
-use crate::host::{self, compose as hc, images::ImageBuild};
+use crate::host::{self, compose as hc};
 use crate::runtime::compose::env_file_text;
 use crate::runtime::http;
 use crate::shell::{self, argv, Argv};
@@ -146,41 +146,6 @@ impl ComposeStack {
         if let Ok(cmd) = self.compose(&["logs", "--no-color", "--tail", tail]) {
             let _ = shell::status(&cmd);
         }
-    }
-}
-
-impl ComposeStack {
-    /// How this stack's images are built (the cache, the mirror, the binaries, the tag).
-    pub fn image_build(&self) -> ImageBuild {
-        ImageBuild {
-            root: self.cfg.root.clone(),
-            cache: self.cache.join("images"),
-            mirror: self.mirror.clone(),
-            bin_dir: self.cfg.bin_dir.clone(),
-            tag: self.image_tag.clone(),
-        }
-    }
-
-    /// The admin password the user service generated (or was given), from its container.
-    pub fn admin_password(&self) -> Result<String, Error> {
-        let cmd = self.compose(&["exec", "-T", "user-blue", "cat", "/run/mall/admin-password"])?;
-        shell::read(&cmd)
-            .map(|p| p.trim_end().to_owned())
-            .ok_or_else(|| Error::Failed("could not read the admin password".into()))
-    }
-
-    /// The host pid of a service's container (its main process), when it runs.
-    pub fn service_pid(&self, service: &str) -> Option<u32> {
-        let id = shell::read(&self.compose(&["ps", "-q", service]).ok()?)?;
-        let id = id.trim();
-        if id.is_empty() {
-            return None;
-        }
-        shell::read(&argv(&["docker", "inspect", "-f", "{{.State.Pid}}", id]))?
-            .trim()
-            .parse()
-            .ok()
-            .filter(|p| *p != 0)
     }
 }
 
