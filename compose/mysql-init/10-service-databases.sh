@@ -15,7 +15,7 @@
 # [A-Za-z0-9._~-] (e.g. `openssl rand -hex 24`). Placeholders starting with "change-me"
 # are refused.
 #
-# Privileges match scripts/lib/db.sh (the local runtime): data access plus what the
+# Privileges match tools/mall/src/host/mysql.rs SERVICE_GRANTS (the local runtime): data access plus what the
 # embedded migrations need (CREATE, ALTER, INDEX, REFERENCES; CREATE ROUTINE, ALTER
 # ROUTINE and EXECUTE for stored procedures, which every service's user gets whether or
 # not its migrations create any), on the service's own database only. No DROP (of tables),

@@ -94,7 +94,6 @@ pub fn generate(mall: &Mall) -> Vec<Generated> {
             "nginx/snippets/routes-internal.conf",
             render::nginx::internal(mall),
         ),
-        file("scripts/lib/parts.sh", render::parts::render(mall)),
         file(render::cli_parts::PATH, render::cli_parts::render(mall)),
         file(render::parts_stack::PATH, render::parts_stack::render(mall)),
         file(

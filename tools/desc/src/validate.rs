@@ -75,7 +75,7 @@ fn parts(mall: &Mall, out: &mut Vec<String>) {
             }
         }
         if let Some(db) = &p.database {
-            // The local runtime derives both names from the part's (scripts/lib/db.sh).
+            // The local runtime derives both names from the part's (tools/mall/src/stack/config.rs, database).
             if db.name != format!("{}_db", p.ident()) || db.user != format!("{}_svc", p.ident()) {
                 out.push(format!(
                     "part {}: database and user must be {0}_db and {0}_svc",

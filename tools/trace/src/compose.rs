@@ -20,7 +20,7 @@ pub enum Tool {
 
 impl Tool {
     /// `docker compose` when it answers `version`, else `docker-compose` when it is on the
-    /// PATH (as scripts/lib/compose.sh's compose_cmd decides).
+    /// PATH (as the mall CLI's host::compose::compose_cmd decides).
     pub fn detect() -> Option<Tool> {
         let v2 = Command::new("docker")
             .args(["compose", "version"])

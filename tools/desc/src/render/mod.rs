@@ -3,7 +3,6 @@
 pub mod cli_parts;
 pub mod compose;
 pub mod nginx;
-pub mod parts;
 pub mod parts_stack;
 pub mod policy;
 pub mod service_routes;

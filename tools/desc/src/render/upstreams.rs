@@ -2,7 +2,7 @@
 //! nginx/upstreams/select.inc (which slot is live, per request, from the marker files).
 //! The edge image copies them into the nginx-upstreams volume on every start
 //! (compose/edge/mall-edge). The local runtime writes the same format with its own
-//! loopback addresses when it starts (scripts/lib/nginx.sh, slot_upstreams_conf).
+//! loopback addresses when it starts (tools/mall/src/stack/nginx.rs, slot_upstreams).
 
 use std::fmt::Write;
 

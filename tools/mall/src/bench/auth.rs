@@ -35,7 +35,7 @@ fn forged(token: &str) -> String {
         .map(|_| {
             format!(
                 "Bearer {head}.{}\n",
-                base64url(&super::host::random_bytes(64))
+                base64url(&crate::host::random_bytes(64))
             )
         })
         .collect()

@@ -12,16 +12,21 @@ use super::observe::{self, Counters};
 use super::print::{self, r2};
 use super::{http, ratios, summary, Bench};
 use crate::say;
+use crate::stack::launch::launch_part;
+use crate::stack::parts::StackPart;
 
 /// The green product slot, started the way scripts/dev starts the blue one (the stack's
 /// launch_part: same database, Redis prefix and environment) but with the cache off.
 fn start_green(b: &mut Bench, port: u16) -> Result<()> {
-    let bin = b.release_bin("product-service").display().to_string();
-    let pid = super::host::bash(
-        &b.root,
-        &b.env,
-        "load_config; launch_part product green \"$1\" db \"$2\" CACHE_ENABLED=false >&2; echo \"$LAUNCHED_PID\"",
-        &[&port.to_string(), &bin],
+    let cfg = b.env.stack_config(&b.root)?;
+    let part = StackPart::find("product").context("the stack table has no product part")?;
+    let pid = launch_part(
+        &cfg,
+        part,
+        Some("green"),
+        port,
+        &b.release_bin("product-service"),
+        &["CACHE_ENABLED=false".to_owned()],
     )?;
     say::log(&format!(
         "started product-green (pid {pid}) on 127.0.0.1:{port} with CACHE_ENABLED=false"

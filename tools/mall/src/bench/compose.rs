@@ -11,7 +11,10 @@ use anyhow::{bail, Result};
 
 use super::host;
 use super::Bench;
+use crate::host::proc::children;
 use crate::say;
+use crate::shell::{self, argv};
+use crate::stack::compose::ComposeStack;
 
 /// The containers measured: the edge, the live slots, the gateway, the database, Redis.
 const SERVICES: &str =
@@ -21,15 +24,15 @@ impl Bench {
     /// The private project, shoppers' sign-in limits raised; its admin password's file.
     pub fn compose_up(&mut self) -> Result<PathBuf> {
         self.load_start = host::loadavg();
-        let state = host::temp_dir("mall-bench-compose")?;
+        let state = crate::host::temp_dir("mall-bench-compose")?;
         self.tmp = state.join("bench");
         std::fs::create_dir_all(&self.tmp)?;
         self.var = state.join("var");
         self.state = Some(state.clone());
-        let base = host::free_port_base(&self.root, &self.env)?;
+        let base = host::free_port_base()?;
         self.http_port = base + 50;
         self.url = format!("http://127.0.0.1:{}", self.http_port);
-        let project = format!("mall-bench-{}", host::random_hex(3));
+        let project = format!("mall-bench-{}", crate::host::random_hex(3));
         let e = &mut self.env;
         e.set("MALL_VAR", self.var.display().to_string());
         e.set("MALL_HTTP_PORT", self.http_port.to_string());
@@ -56,35 +59,37 @@ impl Bench {
             bail!("the compose bench stack did not start");
         }
         let password = self.tmp.join("admin-password");
-        let text = host::bash(
-            &self.root,
-            &self.env,
-            "load_config; compose_init; compose_admin_password",
-            &[],
-        )?;
+        let text = self.compose_stack()?.admin_password()?;
         std::fs::write(&password, text)?;
         Ok(password)
     }
 
-    /// mall-load's --proc arguments from the host pids of the containers' processes.
+    /// The compose stack these variables name (project, env file, image tag).
+    fn compose_stack(&self) -> Result<ComposeStack> {
+        let cfg = self.env.stack_config(&self.root)?;
+        Ok(ComposeStack::from_env(cfg, &|k: &str| self.env.get(k)))
+    }
+
+    /// mall-load's --proc arguments from the host pids of the containers' processes
+    /// (nginx's workers together, under "nginx").
     pub fn compose_procs(&self) -> Result<Vec<String>> {
-        let script = r#"load_config; compose_init
-for svc in $1; do
-    id="$("${COMPOSE[@]}" ps -q "$svc" 2>/dev/null)" || continue
-    [[ -n "$id" ]] || continue
-    pid="$(docker inspect -f '{{.State.Pid}}' "$id")"
-    if [[ "$svc" == nginx ]]; then
-        printf 'nginx=%s\n' "$(nginx_children "$pid" | paste -sd, -)"
-    else
-        printf '%s=%s\n' "${svc%-blue}" "$pid"
-    fi
-done"#;
-        let out = host::bash(&self.root, &self.env, script, &[SERVICES])?;
-        Ok(out
-            .lines()
-            .filter(|l| !l.ends_with('='))
-            .flat_map(|l| ["--proc".to_owned(), l.to_owned()])
-            .collect())
+        let stack = self.compose_stack()?;
+        let mut out = Vec::new();
+        for svc in SERVICES.split_whitespace() {
+            let Some(pid) = stack.service_pid(svc) else {
+                continue;
+            };
+            let arg = if svc == "nginx" {
+                let workers: Vec<String> = children(pid).iter().map(u32::to_string).collect();
+                format!("nginx={}", workers.join(","))
+            } else {
+                format!("{}={pid}", svc.strip_suffix("-blue").unwrap_or(svc))
+            };
+            if !arg.ends_with('=') {
+                out.extend(["--proc".to_owned(), arg]);
+            }
+        }
+        Ok(out)
     }
 
     /// The project and its volumes removed, its bench images too; the state kept after a
@@ -94,16 +99,39 @@ done"#;
             return;
         }
         say::log("tearing the compose bench stack down");
-        let script = r#"load_config; compose_init
-"${COMPOSE[@]}" down --volumes --remove-orphans >/dev/null 2>&1 || warn "compose down failed"
-mapfile -t images < <(docker images -q --filter reference='mall/*:bench')
-((${#images[@]} == 0)) || docker image rm -f "${images[@]}" >/dev/null 2>&1 || true"#;
-        if let Err(e) = host::bash(&self.root, &self.env, script, &[]) {
+        if let Err(e) = self.remove_compose_project() {
             say::warn(&format!("{e:#}"));
         }
         self.compose_up = false;
         if let Some(state) = self.state.take() {
             self.keep_or_remove(state);
         }
+    }
+}
+
+impl Bench {
+    /// `compose down --volumes` for the bench's project, then its `mall/*:bench` images.
+    fn remove_compose_project(&self) -> Result<()> {
+        let down = self
+            .compose_stack()?
+            .compose(&["down", "--volumes", "--remove-orphans"])?;
+        if !shell::status(&down)? {
+            say::warn("compose down failed");
+        }
+        let list = argv(&[
+            "docker",
+            "images",
+            "-q",
+            "--filter",
+            "reference=mall/*:bench",
+        ]);
+        let images = shell::read(&list).unwrap_or_default();
+        let ids: Vec<&str> = images.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut rm = argv(&["docker", "image", "rm", "-f"]);
+            rm.extend(ids.iter().map(|s| (*s).to_owned()));
+            let _ = shell::read(&rm);
+        }
+        Ok(())
     }
 }

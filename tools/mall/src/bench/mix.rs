@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::args::LoopMode;
 use super::observe::{self, Counters};
-use super::{host, Bench};
+use super::Bench;
 use crate::cli::RuntimeKind;
 use crate::say;
 
@@ -38,11 +38,11 @@ pub fn load_args(b: &Bench, password: &str, json_out: &str, svg: &str) -> Vec<St
         "--sweep-step",
         &a.sweep_step.to_string(),
         "--admin-email",
-        b.env.get("MALL_ADMIN_EMAIL").unwrap_or("admin@mall.local"),
+        b.env.own("MALL_ADMIN_EMAIL").unwrap_or("admin@mall.local"),
         "--admin-password-file",
         password,
         "--user-prefix",
-        &format!("shopper-{}", host::random_hex(3)),
+        &format!("shopper-{}", crate::host::random_hex(3)),
         "--json",
         json_out,
     ]

@@ -161,7 +161,7 @@ pub fn run(args: BenchArgs) -> Result<(), Error> {
     signal::watch();
     let mut bench = Bench::new(args);
     let local = bench.args.runtime == RuntimeKind::Local;
-    host::ensure_tools(&bench.root, &mut bench.env, local)?;
+    host::ensure_tools(&mut bench.env, local)?;
     bench.build()?;
     let result = match bench.args.scenario {
         Scenario::Auth => auth::run(&mut bench),

@@ -1,7 +1,7 @@
 //! The bench-only nginx config: upstreams and server blocks that include the real snippets
 //! verbatim (pure text, installed by `Bench::nginx_extra`).
 
-/// An upstream with one server (the format of nginx.sh's upstream_conf).
+/// An upstream with one server (the format of stack::nginx::slot_upstreams).
 pub fn upstream(name: &str, addr: &str, slot: &str) -> String {
     format!(
         "# Live slot of {name}: {slot}. Written by the mall's scripts; do not edit by hand.\n\

@@ -73,31 +73,14 @@ pub fn metric_sum(text: &str, name: &str) -> f64 {
 /// MariaDB's GLOBAL STATUS values of these names, as the admin login reads them.
 fn mysql_status(env: &Env, names: &[&str]) -> Vec<(String, f64)> {
     let list: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-    let mut cmd = Command::new("mysql");
-    env.apply(&mut cmd);
-    if let Some(p) = env
-        .get("MALL_MYSQL_ROOT_PASSWORD")
-        .filter(|p| !p.is_empty())
-    {
-        cmd.env("MYSQL_PWD", p);
-    }
-    cmd.args([
-        "--protocol=TCP",
-        "-h",
-        env.get("MALL_MYSQL_HOST").unwrap_or("127.0.0.1"),
-    ])
-    .args(["-P", env.get("MALL_MYSQL_PORT").unwrap_or("3306")])
-    .args(["-u", env.get("MALL_MYSQL_ROOT_USER").unwrap_or("root")])
-    .args(["--batch", "--skip-column-names", "-e"])
-    .arg(format!(
+    let sql = format!(
         "SHOW GLOBAL STATUS WHERE Variable_name IN ({})",
         list.join(",")
-    ));
-    let Ok(out) = cmd.output() else {
+    );
+    let Ok(text) = env.mysql().and_then(|m| m.run(&sql)) else {
         return vec![];
     };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    text.lines()
         .filter_map(|l| {
             let (k, v) = l.split_once('\t')?;
             Some((k.to_owned(), v.trim().parse().ok()?))

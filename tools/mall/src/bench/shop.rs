@@ -6,9 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::host::random_hex;
 use super::http;
 use super::Bench;
+use crate::host::random_hex;
 use crate::say;
 
 /// A signed-in customer.
@@ -101,7 +101,7 @@ impl Bench {
             .with_context(|| format!("while reading {}", password_file.display()))?;
         let email = self
             .env
-            .get("MALL_ADMIN_EMAIL")
+            .own("MALL_ADMIN_EMAIL")
             .unwrap_or("admin@mall.local")
             .to_owned();
         self.login(&email, password.trim_end())

@@ -18,18 +18,17 @@ impl Bench {
     /// scripts/dev through `self.env`).
     fn stack_env(&mut self) -> Result<()> {
         self.load_start = host::loadavg();
-        let base =
-            host::free_port_base(&self.root, &self.env).context("no free port range found")?;
+        let base = host::free_port_base()?;
         self.port_base = base;
         self.http_port = base + 50;
         self.bench_ports = (base + 52, base + 53);
-        let state = host::temp_dir("mall-bench")?;
+        let state = crate::host::temp_dir("mall-bench")?;
         self.var = state.join("var");
         self.tmp = state.join("bench");
         std::fs::create_dir_all(&self.tmp)
             .with_context(|| format!("while creating {}", self.tmp.display()))?;
         self.state = Some(state);
-        let id = host::random_hex(4);
+        let id = crate::host::random_hex(4);
         let e = &mut self.env;
         e.set("MALL_PORT_BASE", base.to_string());
         e.set("MALL_HTTP_PORT", (base + 50).to_string());
@@ -110,16 +109,11 @@ impl Bench {
         }
         self.up = false;
         let (db, redis) = (
-            self.env.get("MALL_DB_PREFIX").unwrap_or("").to_owned(),
-            self.env.get("REDIS_PREFIX").unwrap_or("").to_owned(),
+            self.env.own("MALL_DB_PREFIX").unwrap_or("").to_owned(),
+            self.env.own("REDIS_PREFIX").unwrap_or("").to_owned(),
         );
         if !db.is_empty() && !redis.is_empty() {
-            if let Err(e) = host::bash(
-                &self.root,
-                &self.env,
-                "drop_stack_data \"$1\" \"$2\"",
-                &[&db, &redis],
-            ) {
+            if let Err(e) = host::drop_stack_data(&self.env, &db, &redis) {
                 say::warn(&format!("{e:#}"));
             }
         }
@@ -168,7 +162,10 @@ impl Bench {
                 continue;
             };
             let spec = if inst == "nginx" {
-                let workers: Vec<String> = host::children(pid).iter().map(u32::to_string).collect();
+                let workers: Vec<String> = crate::host::proc::children(pid)
+                    .iter()
+                    .map(u32::to_string)
+                    .collect();
                 if workers.is_empty() {
                     continue;
                 }

@@ -2,7 +2,6 @@
 //! commands they start (the databases' logins, the e2e stack's settings), and helpers that
 //! run those commands with their output on ours.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,24 +9,23 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 
+use crate::host::vars::Vars;
+
 pub struct Ctx {
     pub root: PathBuf,
     /// Set on every command started from here (never on this process).
-    pub env: BTreeMap<String, String>,
+    pub env: Vars,
     pub keep_stack: bool,
 }
 
 impl Ctx {
     pub fn new(root: PathBuf, keep_stack: bool) -> Self {
-        let mut env = BTreeMap::new();
+        let mut env = Vars::default();
         // One build directory for the stack, the tests and CI (README.md), outside the clone.
         if var("CARGO_TARGET_DIR").is_none() {
-            env.insert(
-                "CARGO_TARGET_DIR".into(),
-                format!("{}/.cache/mall-target", home()),
-            );
+            env.set("CARGO_TARGET_DIR", format!("{}/.cache/mall-target", home()));
         }
-        env.insert("MALL_ROOT".into(), root.display().to_string());
+        env.set("MALL_ROOT", root.display().to_string());
         Self {
             root,
             env,
@@ -37,17 +35,18 @@ impl Ctx {
 
     /// A setting: what a step set, else this process's environment.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.env.get(key).cloned().or_else(|| var(key))
+        self.env.get(key)
     }
 
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.env.insert(key.to_owned(), value.into());
+        self.env.set(key, value);
     }
 
     /// A command in the repository with the steps' environment.
     pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
-        c.current_dir(&self.root).envs(&self.env);
+        c.current_dir(&self.root);
+        self.env.apply(&mut c);
         c
     }
 

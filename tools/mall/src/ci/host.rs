@@ -1,16 +1,20 @@
-//! Host helpers of the CI steps (scripts/lib/host.sh, db.sh and common.sh's, in Rust).
+//! Host helpers of the CI steps (what host.sh, db.sh and common.sh did, in Rust).
 //! TO BE MERGED with tools/mall/src/host/ (helper "stack" ports the same helpers there):
 //! Debian packages, the test virtualenv, MariaDB with an administrative login, Redis, a
 //! free port base, dropping a private stack's data, the compose command.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
-use super::ctx::{self, home, read, run, var, Ctx};
+use super::ctx::{home, read, var, Ctx};
+pub use crate::host::compose::compose_cmd;
+pub use crate::host::packages::ensure_packages;
+pub use crate::host::ports::port_base as free_port_base;
+pub use crate::host::random_hex;
 use crate::say;
 use crate::shell::have;
 
@@ -47,51 +51,6 @@ pub fn as_root(program: &str, args: &[&str]) -> anyhow::Result<Command> {
     Ok(c)
 }
 
-/// The packages (`cmd:package`; a `cmd` starting with / is a file) whose command is
-/// missing; pure, for the test.
-pub fn missing<'a>(pairs: &[&'a str], present: impl Fn(&str) -> bool) -> Vec<&'a str> {
-    pairs
-        .iter()
-        .filter_map(|p| p.split_once(':'))
-        .filter(|(cmd, _)| !present(cmd))
-        .map(|(_, pkg)| pkg)
-        .collect()
-}
-
-/// Installs what is missing with one apt-get call (update first only when it fails).
-pub fn ensure_packages(pairs: &[&str]) -> anyhow::Result<()> {
-    let missing = missing(pairs, |c| {
-        if c.starts_with('/') {
-            std::path::Path::new(c).exists()
-        } else {
-            have(c)
-        }
-    });
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if !have("apt-get") {
-        bail!(
-            "missing {} and apt-get is not available; install them first",
-            missing.join(" ")
-        );
-    }
-    say::log(&format!("installing with apt-get: {}", missing.join(" ")));
-    let install = || -> anyhow::Result<Command> {
-        let mut c = as_root("apt-get", &["install", "-y", "-q"])?;
-        c.args(&missing).stdout(Stdio::null());
-        Ok(c)
-    };
-    if run(install()?).is_err() {
-        let mut update = as_root("apt-get", &["update", "-q"])?;
-        update.stdout(Stdio::null());
-        run(update)?;
-        run(install()?)
-            .with_context(|| format!("apt-get could not install {}", missing.join(" ")))?;
-    }
-    Ok(())
-}
-
 /// Polls `ok` every 200 ms until it holds or `seconds` pass.
 pub fn wait_for(seconds: u64, what: &str, mut ok: impl FnMut() -> bool) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -104,21 +63,6 @@ pub fn wait_for(seconds: u64, what: &str, mut ok: impl FnMut() -> bool) -> anyho
     Ok(())
 }
 
-/// `bytes` random bytes as lowercase hex.
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if getrandom::fill(&mut buf).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        buf.iter_mut()
-            .enumerate()
-            .for_each(|(i, b)| *b = (nanos >> ((i % 16) * 8)) as u8 ^ std::process::id() as u8);
-    }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub fn port_in_use(port: u16) -> bool {
     TcpStream::connect_timeout(
         &SocketAddr::from(([127, 0, 0, 1], port)),
@@ -127,61 +71,7 @@ pub fn port_in_use(port: u16) -> bool {
     .is_ok()
 }
 
-/// The ports a private stack takes from its base: blue base..+9, nginx +50..+53, green
-/// +100..+109 (common.sh's free_port_base).
-pub fn stack_ports(base: u16) -> impl Iterator<Item = u16> {
-    (base..base + 10)
-        .chain(base + 100..base + 110)
-        .chain(base + 50..base + 54)
-}
-
-/// The highest base (in hundreds) below the kernel's ephemeral range, so an outgoing
-/// connection can never take one of the stack's ports between the check and the bind.
-pub fn top_hundred(ephemeral_low: u32) -> u32 {
-    let top = ephemeral_low.saturating_sub(200) / 100;
-    if top > 110 {
-        top
-    } else {
-        600
-    }
-}
-
-/// A MALL_PORT_BASE whose ports are all free.
-pub fn free_port_base() -> anyhow::Result<u16> {
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(32768);
-    let top = top_hundred(low);
-    for _ in 0..50 {
-        let r = u32::from_str_radix(&random_hex(2), 16).unwrap_or(0);
-        let base = u16::try_from((100 + r % (top - 100)) * 100).context("port base")?;
-        if !stack_ports(base).any(port_in_use) {
-            return Ok(base);
-        }
-    }
-    bail!("no free port range found (50 tries below {})", top * 100)
-}
-
-/// The compose tool here (v2 plugin or v1 binary), if any.
-pub fn compose_cmd() -> Option<Vec<String>> {
-    if have("docker")
-        && read({
-            let mut c = Command::new("docker");
-            c.args(["compose", "version"]);
-            c
-        })
-        .is_ok()
-    {
-        Some(vec!["docker".into(), "compose".into()])
-    } else if have("docker-compose") {
-        Some(vec!["docker-compose".into()])
-    } else {
-        None
-    }
-}
-
-/// The mysql client as the administrative user, over TCP (db.sh's mysql_admin).
+/// The mysql client as the administrative user, over TCP (the former db.sh's mysql_admin).
 pub fn mysql_admin(ctx: &Ctx) -> Command {
     let mut c = Command::new("mysql");
     if let Some(pw) = ctx.get("MALL_MYSQL_ROOT_PASSWORD") {
@@ -210,44 +100,20 @@ pub fn mysql_answers(ctx: &Ctx) -> bool {
     read(c).is_ok()
 }
 
-/// Every service's database and users of a private stack, and its Redis keys, dropped;
+/// Every part's database and users of a private stack, and its Redis keys, dropped;
 /// warns about what could not be removed.
 pub fn drop_stack_data(ctx: &Ctx, db_prefix: &str, redis_prefix: &str) {
-    for svc in ["user", "product", "cart", "order", "payment"] {
-        let (db, user) = (
-            format!("{db_prefix}{svc}_db"),
-            format!("{db_prefix}{svc}_svc"),
-        );
-        let mut c = mysql_admin(ctx);
-        c.arg("-e").arg(format!(
-            "DROP DATABASE IF EXISTS `{db}`; DROP USER IF EXISTS '{user}'@'127.0.0.1'; DROP USER IF EXISTS '{user}'@'localhost';"
-        ));
-        if let Err(err) = run(c) {
-            say::warn(&format!("could not drop the {svc} database: {err:#}"));
+    match ctx.env.mysql() {
+        Ok(mysql) => {
+            crate::host::data::drop_stack_data(
+                &mysql,
+                db_prefix,
+                &ctx.env.redis_url(),
+                redis_prefix,
+            );
         }
+        Err(err) => say::warn(&format!("could not drop the stack's data: {err:#}")),
     }
-    if let Err(err) = redis_delete_prefix(ctx, redis_prefix) {
-        say::warn(&format!(
-            "could not delete the Redis keys under {redis_prefix}: {err:#}"
-        ));
-    }
-}
-
-fn redis_delete_prefix(ctx: &Ctx, prefix: &str) -> anyhow::Result<()> {
-    if prefix.is_empty() || prefix == "*" {
-        bail!("refusing to delete Redis keys without a prefix");
-    }
-    let url = ctx.get("MALL_REDIS_URL").unwrap_or_default();
-    let mut scan = Command::new("redis-cli");
-    scan.args(["-u", &url, "--scan", "--pattern", &format!("{prefix}*")]);
-    let keys = ctx::read(scan)?;
-    let keys: Vec<&str> = keys.lines().filter(|k| !k.is_empty()).collect();
-    for chunk in keys.chunks(100) {
-        let mut del = Command::new("redis-cli");
-        del.args(["-u", &url, "del"]).args(chunk);
-        ctx::read(del)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -255,18 +121,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_missing_commands_are_installed() {
-        let pairs = ["nginx:nginx", "jq:jq", "/no/such/file:pkg"];
-        assert_eq!(missing(&pairs, |c| c == "nginx"), ["jq", "pkg"]);
-    }
-
-    #[test]
-    fn port_bases_stay_below_the_ephemeral_range() {
-        assert_eq!(top_hundred(32768), 325);
-        assert_eq!(top_hundred(10000), 600);
-        let ports: Vec<u16> = stack_ports(20000).collect();
-        assert_eq!(ports.len(), 24);
-        assert!(ports.contains(&20109) && ports.contains(&20053) && !ports.contains(&20054));
+    fn the_random_names_are_hex() {
         assert_eq!(random_hex(4).len(), 8);
     }
 }

@@ -8,7 +8,8 @@ use anyhow::{bail, Context};
 
 use super::ctx::{run, tee, Ctx};
 use super::host::random_hex;
-use super::stack::{temp_dir, Stack};
+use super::stack::Stack;
+use crate::host::temp_dir;
 use crate::say;
 
 /// The browser test of the storefront (web/tests/storefront_test.py) in Debian's headless

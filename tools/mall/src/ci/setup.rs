@@ -82,7 +82,7 @@ pub fn ensure_venv() -> anyhow::Result<()> {
     std::fs::write(&stamp, want).with_context(|| format!("while writing {}", stamp.display()))
 }
 
-/// The administrative login's password file (host.sh's MALL_MYSQL_ADMIN_FILE).
+/// The administrative login's password file (host::mysql's MALL_MYSQL_ADMIN_FILE).
 fn admin_file(ctx: &Ctx) -> PathBuf {
     ctx.get("MALL_MYSQL_ADMIN_FILE")
         .map(PathBuf::from)

@@ -11,6 +11,7 @@ use super::ctx::{run, Ctx};
 use super::host::{drop_stack_data, free_port_base, random_hex};
 use super::report::Report;
 use super::table::{Run, Step};
+use crate::host::temp_dir;
 use crate::say;
 
 pub struct Stack {
@@ -24,18 +25,6 @@ pub struct Stack {
     pub admin_email: String,
     up: bool,
     failed: bool,
-}
-
-/// A fresh `<TMPDIR>/<prefix>.XXXXXX` directory.
-pub fn temp_dir(prefix: &str) -> anyhow::Result<PathBuf> {
-    let tmp = super::ctx::var("TMPDIR").unwrap_or_else(|| "/tmp".into());
-    for _ in 0..10 {
-        let dir = Path::new(&tmp).join(format!("{prefix}.{}", random_hex(3)));
-        if std::fs::create_dir(&dir).is_ok() {
-            return Ok(dir);
-        }
-    }
-    bail!("could not create a directory {tmp}/{prefix}.XXXXXX (is TMPDIR writable?)")
 }
 
 impl Stack {

@@ -2,7 +2,7 @@
 //! compose): Debian root filesystems made with mmdebstrap (cached in
 //! ~/.cache/mall/images) and `docker import`ed, the stand-ins of compose/standins/ on them,
 //! the mall's binaries on the base one (compose/Dockerfile's runtime-prebuilt stage), and
-//! the edge (compose/edge/). Names and cache keys are the ones scripts/lib/compose.sh used.
+//! the edge (compose/edge/). Names and cache keys are the ones the former compose.sh used.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! What the stack, the tests and the benchmarks need from this host, as pub functions
-//! (formerly scripts/lib/host.sh, db.sh, common.sh and compose.sh): Debian packages
+//! (formerly the bash host.sh, db.sh, common.sh and compose.sh): Debian packages
 //! installed with apt-get (saying so), MariaDB and Redis installed, started and signed
 //! into, a stack's databases and Redis keys created or dropped, free ports, processes
 //! started and stopped by their recorded pids, the compose tool and the images compose
@@ -14,6 +14,7 @@ pub mod packages;
 pub mod ports;
 pub mod proc;
 pub mod redis;
+pub mod vars;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -74,7 +75,41 @@ pub fn wait_for(
 
 /// `bytes` random bytes as lowercase hex (passwords, names of private stacks).
 pub fn random_hex(bytes: usize) -> String {
-    crate::bookkeeping::random_hex(bytes)
+    random_bytes(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `n` random bytes from the kernel; should that fail, bytes from the clock and the pid
+/// (unique enough for names, which is all a failure leaves them for).
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    if getrandom::fill(&mut buf).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+            ^ u128::from(std::process::id());
+        let bytes = nanos.to_le_bytes();
+        buf = bytes.iter().cycle().take(n).copied().collect();
+    }
+    buf
+}
+
+/// A new private directory `$TMPDIR/<prefix>.<random>` (mode 0700), kept: the caller
+/// removes it (or keeps it for inspection after a failure).
+pub fn temp_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::var_os("TMPDIR")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    let dir = base.join(format!("{prefix}.{}", random_hex(4)));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("while creating {} (is TMPDIR writable?)", dir.display()))?;
+    Ok(dir)
 }
 
 /// True when the address is this host's (loopback).
@@ -88,11 +123,7 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     /// A new directory `<TMPDIR>/<prefix>.<random>`.
     pub fn new(prefix: &str) -> anyhow::Result<Self> {
-        let tmp = std::env::var_os("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
-        let dir = tmp.join(format!("{prefix}.{}", random_hex(4)));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("while creating {}", dir.display()))?;
-        Ok(Self(dir))
+        temp_dir(prefix).map(Self)
     }
 }
 

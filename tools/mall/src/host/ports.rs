@@ -23,6 +23,13 @@ pub fn top_hundred(ephemeral_low: u32) -> u32 {
     }
 }
 
+/// `free_port_base`, or an error that says what to do.
+pub fn port_base() -> anyhow::Result<u16> {
+    free_port_base().ok_or_else(|| {
+        anyhow::anyhow!("no free port range found (50 tries); stop a stack you left running")
+    })
+}
+
 /// A MALL_PORT_BASE for a private stack (tests, benchmarks) whose ports are all free:
 /// random hundreds between 10000 and the ephemeral range, 50 tries.
 pub fn free_port_base() -> Option<u16> {

@@ -1,7 +1,7 @@
 //! The parts blue/green switches, their slots and what names a version.
 //!
 //! The table of parts ([`PARTS`], table.rs) is generated from mall.toml (`cargo run -p
-//! mall-desc -- generate`), like scripts/lib/parts.sh for the local stack.
+//! mall-desc -- generate`), like stack/table.rs for the local stack.
 
 use std::fmt;
 

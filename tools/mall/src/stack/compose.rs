@@ -11,7 +11,7 @@ use anyhow::Context;
 use super::config::StackConfig;
 use super::table::STACK_PARTS;
 use super::Stack;
-use crate::host::{self, compose as hc, images::ImageBuild};
+use crate::host::{self, compose as hc};
 use crate::runtime::compose::env_file_text;
 use crate::runtime::http;
 use crate::shell::{self, argv, Argv};
@@ -24,6 +24,8 @@ pub struct ComposeStack {
     pub ready_timeout_s: u64,
     pub cache: PathBuf,
     pub mirror: String,
+    /// COMPOSE_PROJECT_NAME, passed as `-p` so a command built here needs no environment.
+    pub project: Option<String>,
 }
 
 /// The compose variables `up` writes: images, port, login rates; an image blue/green or
@@ -68,7 +70,12 @@ pub fn env_pairs(
 
 impl ComposeStack {
     pub fn new(cfg: StackConfig) -> Self {
-        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self::from_env(cfg, &|k: &str| std::env::var(k).ok())
+    }
+
+    /// The compose settings (MALL_COMPOSE_ENV_FILE, MALL_IMAGE_TAG, ...) from `env`.
+    pub fn from_env(cfg: StackConfig, env: crate::runtime::Env<'_>) -> Self {
+        let get = |k: &str| env(k).filter(|v| !v.is_empty());
         let cache = get("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| get("HOME").map(|h| PathBuf::from(h).join(".cache")))
@@ -84,12 +91,13 @@ impl ComposeStack {
             mirror: get("MALL_DEBIAN_MIRROR")
                 .unwrap_or_else(|| "http://deb.debian.org/debian".into()),
             cache,
+            project: get("COMPOSE_PROJECT_NAME"),
             cfg,
         }
     }
 
     /// `<compose> -f compose/docker-compose.yml [--env-file <file>] <words...>`.
-    fn compose(&self, words: &[&str]) -> Result<Argv, Error> {
+    pub fn compose(&self, words: &[&str]) -> Result<Argv, Error> {
         let mut cmd = hc::compose_cmd().ok_or_else(|| {
             Error::Failed("no compose tool (apt-get install -y docker-compose)".into())
         })?;
@@ -104,6 +112,9 @@ impl ComposeStack {
         ]));
         if self.env_file.is_file() {
             cmd.extend(argv(&["--env-file", &self.env_file.display().to_string()]));
+        }
+        if let Some(project) = &self.project {
+            cmd.extend(argv(&["-p", project]));
         }
         cmd.extend(argv(words));
         Ok(cmd)
@@ -144,13 +155,7 @@ impl Stack for ComposeStack {
         if !super::executable(&self.cfg.bin_dir.join("user-service")) {
             super::up::build_workspace(&self.cfg)?;
         }
-        let build = ImageBuild {
-            root: self.cfg.root.clone(),
-            cache: self.cache.join("images"),
-            mirror: self.mirror.clone(),
-            bin_dir: self.cfg.bin_dir.clone(),
-            tag: self.image_tag.clone(),
-        };
+        let build = self.image_build();
         // The parts' binaries and the one-shot init's (tools/init: mall-init secrets).
         let mut binaries: Vec<&str> = STACK_PARTS.iter().map(|p| p.binary).collect();
         binaries.push("mall-init");
@@ -194,14 +199,7 @@ impl Stack for ComposeStack {
                 "nginx does not answer on port {port}"
             )));
         }
-        let password = shell::read(&self.compose(&[
-            "exec",
-            "-T",
-            "user-blue",
-            "cat",
-            "/run/mall/admin-password",
-        ])?)
-        .ok_or_else(|| Error::Failed("could not read the admin password".into()))?;
+        let password = self.admin_password()?;
         println!("\nThe mall is up in containers: http://127.0.0.1:{port}/");
         println!(
             "  admin login: {} / {}",

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod compose;
+mod compose_access;
 pub mod config;
 pub mod launch;
 pub mod local;

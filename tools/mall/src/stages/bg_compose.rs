@@ -17,6 +17,7 @@ use super::host::{self, Ctx};
 use super::load::load_lines;
 use super::verdict;
 use crate::parts::Part;
+use crate::stack::compose::ComposeStack;
 use crate::{say, Error};
 
 struct ComposeHooks<'a> {
@@ -143,14 +144,15 @@ fn edge_step(bg: &mut Bg, p: &Project, made: &mut Vec<String>) -> Result<(), Err
         .find_map(|l| l.strip_prefix("NGINX_IMAGE="))
         .unwrap_or_default()
         .to_owned();
-    let mut build = bg
-        .ctx
-        .bash_lib(&["build_edge_image", &tree.display().to_string(), "v2"]);
-    build.env("NGINX_IMAGE", nginx_image);
+    let ctx = &bg.ctx;
+    let cfg = ctx.vars.stack_config(&ctx.root)?;
+    let mut build = ComposeStack::from_env(cfg, &|k: &str| ctx.get(k)).image_build();
+    build.tag = "v2".into();
     made.push("mall/edge:v2".into());
-    if !bg.ctx.run(build)? {
-        return Err(Error::Failed("building mall/edge:v2 failed".into()));
-    }
+    say::log("building mall/edge:v2 from the marked tree");
+    build
+        .edge(&tree, &nginx_image)
+        .context("building mall/edge:v2 failed")?;
     if page_marked(&bg.url) {
         return Err(Error::Failed(
             "the page is marked before the edge deploy".into(),

@@ -1,5 +1,5 @@
-//! A private compose project for the container stages (scripts/lib/compose.sh's
-//! compose_private_env and compose_init, and compose-test.sh's container helpers): free
+//! A private compose project for the container stages (what compose.sh's
+//! compose_private_env and compose_init, and compose-test.sh's container helpers did): free
 //! port, own project name and env file, `scripts/dev up --runtime compose`, every
 //! container's log followed into files laid out as the local runtime's, always
 //! `down --volumes` afterwards.

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-
+pub use crate::host::ports::port_base as free_port_base;
+use crate::host::vars::Vars;
+pub use crate::host::{random_hex, temp_dir};
 use crate::{say, signal, Error};
 
 /// What a stage's children see: the process environment plus the stage's own settings
@@ -17,8 +18,7 @@ use crate::{say, signal, Error};
 #[derive(Clone, Debug, Default)]
 pub struct Ctx {
     pub root: PathBuf,
-    pub env: Vec<(String, String)>,
-    pub removed: Vec<String>,
+    pub vars: Vars,
 }
 
 impl Ctx {
@@ -30,38 +30,23 @@ impl Ctx {
     }
 
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.env.retain(|(k, _)| k != key);
-        self.removed.retain(|k| k != key);
-        self.env.push((key.to_owned(), value.into()));
+        self.vars.set(key, value);
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.env.retain(|(k, _)| k != key);
-        self.removed.push(key.to_owned());
+        self.vars.remove(key);
     }
 
     /// A variable as the children see it.
     pub fn get(&self, key: &str) -> Option<String> {
-        if self.removed.iter().any(|k| k == key) {
-            return None;
-        }
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(key).ok())
-            .filter(|v| !v.is_empty())
+        self.vars.get(key)
     }
 
     /// A command in the repository with the stage's environment, stdin from /dev/null.
     pub fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new(program);
         c.current_dir(&self.root).stdin(Stdio::null());
-        for k in &self.removed {
-            c.env_remove(k);
-        }
-        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        self.vars.apply(&mut c);
         c
     }
 
@@ -80,21 +65,6 @@ impl Ctx {
         Ok(ok)
     }
 
-    /// A function of scripts/lib/ (common.sh, host.sh, db.sh, stack.sh, compose.sh), run in
-    /// bash: the clean-up and image helpers not ported yet.
-    pub fn bash_lib(&self, call: &[&str]) -> Command {
-        let mut c = self.cmd("bash");
-        c.arg("-c")
-            .arg(
-                "set -euo pipefail; for f in common host db nginx stack compose; do \
-                 source \"$MALL_ROOT/scripts/lib/$f.sh\"; done; \"$@\"",
-            )
-            .arg("mall-stage")
-            .args(call)
-            .env("MALL_ROOT", &self.root);
-        c
-    }
-
     /// Stdout of a command when it exits 0 (stderr discarded).
     pub fn read(&self, mut command: Command) -> Option<String> {
         let out = command.stderr(Stdio::null()).output().ok()?;
@@ -102,52 +72,6 @@ impl Ctx {
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
-}
-
-/// `n` random bytes as lowercase hex.
-pub fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    if getrandom::fill(&mut buf).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        return format!(
-            "{:0width$x}",
-            nanos ^ u128::from(std::process::id()),
-            width = n * 2
-        )[..n * 2]
-            .to_owned();
-    }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A MALL_PORT_BASE whose blue (+0..9), green (+100..109) and nginx (+50..53) ports are
-/// free, below the kernel's ephemeral range (scripts/lib/common.sh free_port_base).
-pub fn free_port_base() -> anyhow::Result<u16> {
-    let low: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(32768);
-    let mut top = low.saturating_sub(200) / 100;
-    if top <= 110 {
-        top = 600;
-    }
-    for _ in 0..50 {
-        let mut byte = [0u8; 4];
-        let r = getrandom::fill(&mut byte).map(|()| u32::from_le_bytes(byte));
-        let base = (100 + r.unwrap_or(7) % (top - 100)) * 100;
-        let ports = (base..base + 10)
-            .chain(base + 100..base + 110)
-            .chain(base + 50..base + 54);
-        let all_free = ports
-            .into_iter()
-            .all(|p| u16::try_from(p).is_ok_and(|p| !crate::runtime::http::port_in_use(p)));
-        if let (true, Ok(base)) = (all_free, u16::try_from(base)) {
-            return Ok(base);
-        }
-    }
-    bail!("no free port range found (50 tries); stop a stack you left running")
 }
 
 /// Polls `check` every 0.2 s until it holds; false (with a warning) after `seconds`.
@@ -206,16 +130,6 @@ pub fn tail(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// A fresh directory `<TMPDIR>/<prefix>.<random>`.
-pub fn temp_dir(prefix: &str) -> anyhow::Result<PathBuf> {
-    let base = std::env::var_os("TMPDIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    let dir = base.join(format!("{prefix}.{}", random_hex(4)));
-    std::fs::create_dir_all(&dir).with_context(|| format!("while creating {}", dir.display()))?;
-    Ok(dir)
 }
 
 #[cfg(test)]

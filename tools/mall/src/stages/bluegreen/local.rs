@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::{Bg, Hooks};
+use crate::host::data::drop_stack_data;
 use crate::parts::Part;
 use crate::stages::host::{self, Ctx};
 use crate::{say, Error};
@@ -164,15 +165,12 @@ fn cleanup(bg: &mut Bg, failed: bool, db_prefix: &str, redis_prefix: &str) {
     if !matches!(down, Ok(true)) {
         say::warn("scripts/dev down failed");
     }
-    let drop =
-        crate::shell::status_of(
-            bg.ctx
-                .bash_lib(&["drop_stack_data", db_prefix, redis_prefix]),
-        );
-    if !matches!(drop, Ok(true)) {
-        say::warn(&format!(
-            "could not drop the stack's data ({db_prefix}*, {redis_prefix}*)"
-        ));
+    let ctx = &bg.ctx;
+    match ctx.vars.mysql() {
+        Ok(mysql) => drop_stack_data(&mysql, db_prefix, &ctx.vars.redis_url(), redis_prefix),
+        Err(e) => say::warn(&format!(
+            "could not drop the stack's data ({db_prefix}*, {redis_prefix}*): {e}"
+        )),
     }
     if failed {
         say::log(&format!(
