@@ -8,8 +8,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::render::{old_format_green, pruned, substitute, valid_version};
 use crate::say;
+use mall_edge::{old_format_green, pruned, substitute, valid_version};
 
 /// What the image holds (compose/edge/Dockerfile).
 const SRC: &str = "/usr/share/mall/edge";

@@ -22,7 +22,6 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
 mod install;
-mod render;
 
 const HELP: &str = "\
 Usage: mall-edge [start | install | <command> [args...]]

@@ -14,20 +14,9 @@ use super::parts::upstream_parts;
 use crate::bookkeeping::write_atomically;
 use crate::shell::{self, argv};
 
-/// The template's variables (nginx/nginx.conf.template's header lists the same).
-pub const TEMPLATE_VARS: [&str; 11] = [
-    "MALL_NGINX_USER",
-    "MALL_NGINX_PID",
-    "MALL_NGINX_LOG_DIR",
-    "MALL_NGINX_TEMP_DIR",
-    "MALL_NGINX_LISTEN",
-    "MALL_NGINX_INTERNAL_LISTEN",
-    "MALL_WEB_ROOT",
-    "MALL_LOGIN_RATE",
-    "MALL_LOGIN_BURST",
-    "MALL_TRUSTED_PROXY_CIDR",
-    "MALL_NGINX_ERROR_LOG",
-];
+/// The template's variables (nginx/nginx.conf.template's header lists the same): the
+/// edge image's list, so both runtimes render the one template alike.
+pub const TEMPLATE_VARS: [&str; 11] = mall_edge::VARS;
 
 /// The template's values for the local stack; `user` is "<user> <group>".
 pub fn template_values(cfg: &StackConfig, user: &str) -> Vec<(&'static str, String)> {
@@ -49,33 +38,14 @@ pub fn template_values(cfg: &StackConfig, user: &str) -> Vec<(&'static str, Stri
 }
 
 /// envsubst with a list: `${VAR}` and `$VAR` of the listed variables replaced, every other
-/// `$` left as it is.
+/// `$` left as it is (the edge image's renderer, `mall_edge::substitute`).
 pub fn render(template: &str, values: &[(&str, String)]) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    'scan: while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        for (name, value) in values {
-            let braced = format!("{{{name}}}");
-            if after.starts_with(&braced) {
-                out.push_str(value);
-                rest = &after[braced.len()..];
-                continue 'scan;
-            }
-            let next = after[name.len().min(after.len())..].chars().next();
-            let ends = !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-            if after.starts_with(name) && ends {
-                out.push_str(value);
-                rest = &after[name.len()..];
-                continue 'scan;
-            }
-        }
-        out.push('$');
-        rest = after;
-    }
-    out.push_str(rest);
-    out
+    mall_edge::substitute(template, &|name| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 /// upstreams/<part>.conf: one upstream per slot on loopback, never changed by a switch.
@@ -240,11 +210,15 @@ mod tests {
 
     #[test]
     fn only_the_listed_variables_are_substituted() {
-        let values = [("MALL_A", "x".to_owned()), ("MALL_AB", "y".to_owned())];
-        let text = "a ${MALL_A}; b $MALL_AB; c $MALL_ABC $host ${MALL_NOPE} $";
+        let values = [
+            ("MALL_LOGIN_RATE", "x".to_owned()),
+            ("MALL_LOGIN_BURST", "y".to_owned()),
+        ];
+        let text =
+            "a ${MALL_LOGIN_RATE}; b $MALL_LOGIN_BURST; c $MALL_LOGIN_BURSTS $host ${MALL_NOPE} $";
         assert_eq!(
             render(text, &values),
-            "a x; b y; c $MALL_ABC $host ${MALL_NOPE} $"
+            "a x; b y; c $MALL_LOGIN_BURSTS $host ${MALL_NOPE} $"
         );
     }
 
