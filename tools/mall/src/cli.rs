@@ -243,15 +243,7 @@ pub fn parse_or_exit() -> Cli {
             std::process::exit(crate::EXIT_USAGE.into())
         }
         Err(e) => {
-            let text = e.to_string();
-            let words: Vec<&str> = text
-                .lines()
-                .take_while(|l| !l.starts_with("Usage:"))
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            let first = words.join(" ");
-            let first = first.trim_start_matches("error: ");
+            let first = crate::say::usage_error(&e.to_string());
             eprintln!("blue-green: {first} (see scripts/blue-green --help)");
             std::process::exit(crate::EXIT_USAGE.into())
         }

@@ -15,3 +15,14 @@ pub fn warn(message: &str) {
 pub fn error(message: &str) {
     eprintln!("[{}] error: {message}", now());
 }
+
+/// A clap error as one line: the text before its usage, without clap's `error: `.
+pub fn usage_error(text: &str) -> String {
+    let words: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    words.join(" ").trim_start_matches("error: ").to_owned()
+}

@@ -196,18 +196,8 @@ pub fn main_if_bench() -> Option<u8> {
             return Some(crate::EXIT_OK);
         }
         Err(e) => {
-            let text = e.render().to_string();
-            let words: Vec<&str> = text
-                .lines()
-                .take_while(|l| !l.starts_with("Usage:"))
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            let first = words.join(" ");
-            eprintln!(
-                "bench: {} (see scripts/bench --help)",
-                first.trim_start_matches("error: ")
-            );
+            let first = crate::say::usage_error(&e.render().to_string());
+            eprintln!("bench: {first} (see scripts/bench --help)");
             return Some(crate::EXIT_USAGE);
         }
     };

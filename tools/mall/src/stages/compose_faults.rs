@@ -146,23 +146,8 @@ pub fn database(ctx: &Ctx, p: &Project) -> Result<(), Error> {
     let email = ctx
         .get("MALL_ADMIN_EMAIL")
         .unwrap_or_else(|| "admin@mall.local".into());
-    let body = serde_json::json!({ "email": email, "password": password }).to_string();
-    let login = format!("{}/api/users/login", p.url());
-    let token = host::curl(
-        &[
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            &body,
-            &login,
-        ],
-        10,
-    )
-    .and_then(|(_, _, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
-    .and_then(|v| v["access_token"].as_str().map(str::to_owned))
-    .ok_or_else(|| Error::Failed("faults: could not sign in".into()))?;
+    let token = host::sign_in(&p.url(), &email, &password)
+        .ok_or_else(|| Error::Failed("faults: could not sign in".into()))?;
     let auth = format!("Authorization: Bearer {token}");
     let orders = format!("{}/api/orders", p.url());
     if !p.quiet(ctx, &["stop", "-t", "20", "mysql"]) {

@@ -90,6 +90,24 @@ pub fn wait_for(seconds: u64, what: &str, mut check: impl FnMut() -> bool) -> Re
     }
 }
 
+/// Signs in through nginx (`POST <url>/api/users/login`); the access token.
+pub fn sign_in(url: &str, email: &str, password: &str) -> Option<String> {
+    let body = serde_json::json!({ "email": email, "password": password }).to_string();
+    let login = format!("{url}/api/users/login");
+    let args = [
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body,
+        &login,
+    ];
+    curl(&args, 10)
+        .and_then(|(_, _, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["access_token"].as_str().map(str::to_owned))
+}
+
 /// `curl -sS -m <timeout> <args>`: (status, headers, body), or None when nothing answered.
 pub fn curl(args: &[&str], timeout_s: u32) -> Option<(u16, String, String)> {
     let out = Command::new("curl")

@@ -145,23 +145,7 @@ impl Bg {
             .ctx
             .get("MALL_ADMIN_EMAIL")
             .unwrap_or_else(|| "admin@mall.local".into());
-        let body = serde_json::json!({ "email": email, "password": password.trim() }).to_string();
-        let login = format!("{}/api/users/login", self.url);
-        let answer = host::curl(
-            &[
-                "-X",
-                "POST",
-                "-H",
-                "Content-Type: application/json",
-                "-d",
-                &body,
-                &login,
-            ],
-            10,
-        );
-        let token = answer
-            .and_then(|(_, _, b)| serde_json::from_str::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["access_token"].as_str().map(str::to_owned))
+        let token = host::sign_in(&self.url, &email, password.trim())
             .ok_or_else(|| Error::Failed("could not log in as the admin".into()))?;
         std::fs::write(self.dir.join("token"), &token).context("while writing the token file")?;
         self.token = token;
