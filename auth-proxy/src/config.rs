@@ -6,7 +6,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mall_common::config::ServiceInfo;
+use mall_runtime::config::{RuntimeArgs, ServiceInfo};
+
+/// `MALL_PORT_BASE + 0` (docs/runtime.md): nginx's `auth_request` upstream.
+pub const DEFAULT_PORT: u16 = 8100;
 
 /// The auth-proxy's command line.
 #[derive(clap::Parser, Clone, Debug)]
@@ -16,9 +19,10 @@ use mall_common::config::ServiceInfo;
     about = "nginx auth_request sidecar of the mall"
 )]
 pub struct Args {
-    /// Address to listen on.
-    #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:8100")]
-    pub listen: SocketAddr,
+    /// The flags every mall process shares: listen (default 127.0.0.1:8100), slot,
+    /// version, shutdown grace.
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
 
     /// Comma-separated JWKS URLs; the keys of every URL that answers are merged.
     #[arg(
@@ -64,18 +68,6 @@ pub struct Args {
     /// Prefix of every Redis key and channel.
     #[arg(long, env = "REDIS_PREFIX", default_value = "mall:")]
     pub redis_prefix: String,
-
-    /// Deployment slot: blue or green.
-    #[arg(long = "color", env = "SLOT_COLOR", default_value = "blue", value_parser = ["blue", "green"])]
-    pub color: String,
-
-    /// Version label for logs and X-Served-By (default: the crate version).
-    #[arg(long, env = "SERVICE_VERSION")]
-    pub service_version: Option<String>,
-
-    /// Seconds in-flight requests may run after SIGTERM/SIGINT.
-    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 10)]
-    pub shutdown_grace_secs: u64,
 
     /// Seconds between background JWKS refreshes.
     #[arg(long, env = "AUTH_JWKS_REFRESH_SECS", default_value_t = 60)]
@@ -135,14 +127,7 @@ pub struct Config {
 impl Args {
     /// Validates the flags; the error is one line for `exit_bad_config`.
     pub fn into_config(self) -> Result<Config, String> {
-        let info = ServiceInfo {
-            name: "auth-proxy".into(),
-            color: self.color.clone(),
-            version: self
-                .service_version
-                .clone()
-                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
-        };
+        let info = self.runtime.info("auth-proxy", env!("CARGO_PKG_VERSION"));
         let jwks_urls: Vec<String> = self
             .jwks_urls
             .iter()
@@ -197,7 +182,7 @@ impl Args {
         }
         Ok(Config {
             info,
-            listen: self.listen,
+            listen: self.runtime.listen_or(DEFAULT_PORT),
             jwks_urls,
             key_files,
             issuer: self.issuer,
@@ -207,7 +192,7 @@ impl Args {
             policy_file: self.policy_file,
             redis_url: self.redis_url,
             redis_prefix: self.redis_prefix,
-            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            shutdown_grace: self.runtime.grace(),
             jwks_refresh: Duration::from_secs(self.jwks_refresh_secs),
             jwks_timeout: Duration::from_millis(self.jwks_timeout_ms),
             unknown_kid_refetch: Duration::from_secs(self.unknown_kid_refetch_secs),

@@ -10,11 +10,9 @@ use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use mall_common::trace::{self, TraceId};
+use mall_runtime::serve::Serving;
+use mall_runtime::trace::{self, TraceId};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -33,63 +31,32 @@ pub const X_TRACE_ID: HeaderName = HeaderName::from_static(trace::HEADER);
 
 type Body = Full<Bytes>;
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish within the configured grace period.
+/// Serves `app` on `listener` (the runtime's loop, `mall_runtime::serve`) until
+/// `shutdown` resolves, then lets in-flight requests finish within the grace period.
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let tasks = spawn_background(&app)?;
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
     tracing::info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         rules = app.policy_rules(),
         "auth-proxy listening"
     );
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // EMFILE and friends: back off briefly instead of spinning.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let app = app.clone();
-                let conn = http1::Builder::new()
-                    .keep_alive(true)
-                    .max_buf_size(64 * 1024)
-                    .serve_connection(
-                        TokioIo::new(stream),
-                        service_fn(move |req| {
-                            let app = app.clone();
-                            async move { Ok::<_, Infallible>(handle(&app, req).await) }
-                        }),
-                    );
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-            () = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    tracing::info!("shutting down; letting in-flight requests finish");
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(app.config.shutdown_grace) => {
-            tracing::warn!("grace period over; closing the remaining connections");
-        }
-    }
+    let serving = Serving {
+        grace: app.config.shutdown_grace,
+        // An auth subrequest carries headers only.
+        max_buf_size: Some(64 * 1024),
+    };
+    let service = {
+        let app = app.clone();
+        service_fn(move |req| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(handle(&app, req).await) }
+        })
+    };
+    mall_runtime::serve::serve(listener, shutdown, serving, service).await;
     for task in tasks {
         task.abort();
     }

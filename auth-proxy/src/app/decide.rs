@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use mall_common::trace::TraceId;
+use mall_runtime::trace::TraceId;
 
 use super::{App, AuthRequest, Authorization, Decision, Outcome};
 use crate::cache::TokenCache;

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use http::HeaderValue;
-use mall_common::trace::TraceId;
+use mall_runtime::trace::TraceId;
 use tracing::Instrument;
 
 use crate::cache::TokenCache;
@@ -25,10 +25,8 @@ use log_line::log_decision;
 
 pub use log_line::redact_path;
 
-/// Configuration that cannot work; `main` exits 64 on it.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+/// Configuration that cannot work (the runtime's `BadConfig`): `launch` exits 64 on it.
+pub use mall_runtime::config::BadConfig as ConfigError;
 
 /// What nginx tells the proxy about the original request.
 #[derive(Clone, Copy, Debug)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use futures_util::future::join_all;
-use mall_common::trace::TraceId;
+use mall_runtime::trace::TraceId;
 use tokio::sync::Mutex;
 
 use super::{load_pem_file, parse_jwks, Key, KeyMap};
@@ -171,7 +171,7 @@ impl KeyStore {
     async fn fetch(&self, url: &str, trace: Option<&TraceId>) -> Result<Vec<Key>, String> {
         let mut req = self.client.get(url);
         if let Some(t) = trace {
-            req = req.header(mall_common::trace::HEADER, t.as_str());
+            req = req.header(mall_runtime::trace::HEADER, t.as_str());
         }
         let mut resp = req.send().await.map_err(|e| format!("request: {e}"))?;
         if !resp.status().is_success() {

@@ -254,7 +254,7 @@ async fn every_answer_carries_trace_id_and_served_by() {
         .expect("ascii")
         .to_owned();
     assert_ne!(fresh, "NOT-A-TRACE");
-    assert!(mall_common::trace::TraceId::parse(&fresh).is_some());
+    assert!(mall_runtime::trace::TraceId::parse(&fresh).is_some());
 
     let expected = format!("auth-proxy-blue@{}", env!("CARGO_PKG_VERSION"));
     for path in ["/health", "/ready", "/metrics", "/auth"] {

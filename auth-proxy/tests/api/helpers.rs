@@ -207,7 +207,7 @@ pub fn config(jwks_url: &str) -> Config {
     let mut c = Config::local_defaults();
     c.jwks_urls = vec![jwks_url.to_owned()];
     c.policy_file = shipped_policy();
-    c.redis_url = mall_common::testing::redis_url();
+    c.redis_url = mall_testkit::redis_url();
     c.redis_prefix = format!("test:auth-proxy:{}:", random_hex(8));
     c.jwks_timeout = Duration::from_millis(500);
     c.shutdown_grace = Duration::from_secs(2);
@@ -351,9 +351,9 @@ pub fn metric(text: &str, sample: &str) -> Option<f64> {
 }
 
 /// A Redis connection for arranging revocations (the Redis of
-/// `mall_common::testing::redis_url`, as the proxies under test use).
+/// `mall_testkit::redis_url`, as the proxies under test use).
 pub async fn redis() -> redis::aio::MultiplexedConnection {
-    let url = mall_common::testing::redis_url();
+    let url = mall_testkit::redis_url();
     redis::Client::open(url.as_str())
         .expect("redis url")
         .get_multiplexed_async_connection()
@@ -363,7 +363,7 @@ pub async fn redis() -> redis::aio::MultiplexedConnection {
 
 /// `host:port` of the tests' Redis, and the database path of its URL (`/0`).
 fn redis_addr() -> (String, String) {
-    let url = mall_common::testing::redis_url();
+    let url = mall_testkit::redis_url();
     let parsed = reqwest::Url::parse(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
     let addr = format!(
         "{}:{}",

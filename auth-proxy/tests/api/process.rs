@@ -23,7 +23,7 @@ fn command(port: u16, policy: &Path, key_file: &Path) -> Command {
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("AUTH_KEY_FILES", key_file)
         .env("AUTH_POLICY_FILE", policy)
-        .env("REDIS_URL", mall_common::testing::redis_url())
+        .env("REDIS_URL", mall_testkit::redis_url())
         .env(
             "REDIS_PREFIX",
             format!("test:auth-proxy:{}:", random_hex(8)),
@@ -289,4 +289,23 @@ fn a_broken_policy_file_at_start_exits_64() {
             .count(),
         1
     );
+}
+
+/// As every service (the runtime's `launch`): an address that cannot be bound is bad
+/// configuration, exit 64 with one line on stderr, not a crash.
+#[test]
+fn an_address_in_use_exits_64_with_one_line() {
+    let fx = Fixture::new();
+    fx.write_policy("/one");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+
+    let out = command(port, &fx.policy, &fx.key_file)
+        .output()
+        .expect("run");
+
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot listen"), "{stderr}");
 }

@@ -4,39 +4,27 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use mall_common::client::ServiceClient;
-use serde::Deserialize;
+use mall_contracts::product::ProductClient;
+use mall_contracts::ServiceClient;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct CatalogProduct {
-    pub id: u64,
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-}
+/// A product as the catalog answers it (`mall_contracts::product::Product`).
+pub use mall_contracts::product::Product as CatalogProduct;
 
 #[derive(Clone)]
 pub struct Catalog {
-    client: ServiceClient,
+    client: ProductClient,
 }
 
 impl Catalog {
     pub fn new(base_url: &str) -> anyhow::Result<Self> {
         Ok(Self {
-            client: ServiceClient::new(base_url, Duration::from_secs(3))?,
+            client: ProductClient::new(ServiceClient::new(base_url, Duration::from_secs(3))?),
         })
     }
 
     /// Live products among `ids`, by id (deleted or unknown ids are simply absent).
     pub async fn products(&self, ids: &[u64]) -> anyhow::Result<HashMap<u64, CatalogProduct>> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        let found: Vec<CatalogProduct> = self
-            .client
-            .get_json(&format!("/internal/products?ids={list}"))
-            .await?;
+        let found = self.client.products(ids).await?;
         Ok(found.into_iter().map(|p| (p.id, p)).collect())
     }
 }

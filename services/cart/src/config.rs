@@ -2,7 +2,7 @@
 //! lifetime and cart size.
 
 use clap::Parser;
-use mall_common::config::{ServiceArgs, ServiceBase};
+use mall_http::config::{ServiceArgs, ServiceBase};
 
 pub const DEFAULT_PORT: u16 = 8103;
 

@@ -1,6 +1,6 @@
 //! A cart line's quantity, valid by construction.
 
-use mall_common::limits::{bounded, JsonInt, MAX_QUANTITY};
+use mall_http::limits::{bounded, JsonInt, MAX_QUANTITY};
 use serde::Deserialize;
 
 /// 1 to 99 of one product.

@@ -1,7 +1,7 @@
 //! The cart service's errors.
 
 use http::StatusCode;
-use mall_common::error::{ApiError, CommonError};
+use mall_http::error::{Answer, CommonError, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
@@ -18,37 +18,16 @@ pub enum CartError {
     },
 }
 
-mall_common::service_error_basics!(CartError);
+mall_http::service_error_basics!(CartError);
 
-impl ApiError for CartError {
-    fn status(&self) -> StatusCode {
+impl ServiceError for CartError {
+    fn answer(&self) -> Answer<'_> {
         match self {
-            Self::Common(c) => c.status(),
-            Self::CatalogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::CurrencyMismatch { .. } => StatusCode::CONFLICT,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Common(c) => c.code(),
-            Self::CatalogUnavailable(_) => "service_unavailable",
-            Self::CurrencyMismatch { .. } => "currency_mismatch",
-        }
-    }
-
-    fn public_message(&self) -> String {
-        match self {
-            Self::Common(c) => c.public_message(),
-            other => other.to_string(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::Common(c) => c.retry_after(),
-            Self::CatalogUnavailable(_) => Some(1),
-            Self::CurrencyMismatch { .. } => None,
+            Self::Common(c) => Answer::Common(c),
+            Self::CatalogUnavailable(_) => {
+                Answer::Own(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+            }
+            Self::CurrencyMismatch { .. } => Answer::Own(StatusCode::CONFLICT, "currency_mismatch"),
         }
     }
 }

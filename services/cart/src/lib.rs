@@ -14,9 +14,9 @@ mod storage;
 use std::future::Future;
 use std::sync::Arc;
 
-use mall_common::cache::Redis;
-use mall_common::ops::Metrics;
-use mall_common::server::{serve_and_close, App};
+use mall_http::ops::Metrics;
+use mall_http::server::{serve_and_close, App};
+use mall_store::cache::Redis;
 use tokio::net::TcpListener;
 
 use crate::catalog::Catalog;
@@ -37,7 +37,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let base = &config.base;
-    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let pool = mall_store::db::open(&base.database_url, storage::MIGRATIONS).await?;
     let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
     let state = Arc::new(State {
         carts: Carts::new(pool.clone(), redis.clone(), config.cache_ttl_secs),

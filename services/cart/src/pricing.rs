@@ -5,38 +5,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use mall_common::limits::{line_total, MAX_TOTAL};
-use serde::Serialize;
+use mall_http::limits::{line_total, MAX_TOTAL};
 
 use crate::catalog::CatalogProduct;
 use crate::storage::Line;
 
-#[derive(Debug, Serialize)]
-pub struct CartLine {
-    pub product_id: u64,
-    pub name: String,
-    pub price: i64,
-    pub currency: String,
-    pub quantity: u32,
-    pub line_total: i64,
-}
-
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct CurrencyTotal {
-    pub currency: String,
-    pub total: i64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CartView {
-    pub items: Vec<CartLine>,
-    /// The cart's currency; `None` when it is empty or holds two currencies.
-    pub currency: Option<String>,
-    /// The total in `currency` (0 for an empty cart); `None` when there are two currencies.
-    pub total: Option<i64>,
-    /// One total per currency, by currency code.
-    pub totals: Vec<CurrencyTotal>,
-}
+/// The priced cart is the contract both `GET /api/cart` and the order service read.
+pub use mall_contracts::cart::{CartLine, CartView, CurrencyTotal};
 
 /// `lines` priced from `products` (live products by id); lines of products not among them
 /// are left out. Fails (with the message to show) when a total would exceed the largest
@@ -97,8 +72,14 @@ mod tests {
         let p = CatalogProduct {
             id,
             name: format!("p{id}"),
+            description: String::new(),
             price,
             currency: currency.into(),
+            stock: 1,
+            category: "c".into(),
+            image_url: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
         };
         (id, p)
     }

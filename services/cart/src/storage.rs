@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use mall_common::cache::Redis;
+use mall_store::cache::Redis;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use tracing::instrument;
 
 use crate::domain::Quantity;
 
-pub const MIGRATIONS: &[mall_common::db::Migration] = &[mall_common::db::Migration {
+pub const MIGRATIONS: &[mall_store::db::Migration] = &[mall_store::db::Migration {
     version: 1,
     name: "cart items",
     sql: include_str!("../migrations/0001_cart.sql"),
@@ -84,7 +84,7 @@ impl Carts {
                 return Ok(lines);
             }
         }
-        let mut conn = mall_common::db::conn(&self.pool).await?;
+        let mut conn = mall_store::db::conn(&self.pool).await?;
         let rows: Vec<(u64, u32)> = conn
             .exec(
                 "SELECT product_id, quantity FROM cart_items WHERE user_id = ? ORDER BY created_at, product_id",
@@ -117,8 +117,8 @@ impl Carts {
         product_id: u64,
         q: Quantity,
     ) -> Result<(), mysql_async::Error> {
-        let mut conn = mall_common::db::conn(&self.pool).await?;
-        let now = mall_common::time::now_naive();
+        let mut conn = mall_store::db::conn(&self.pool).await?;
+        let now = mall_runtime::time::now_naive();
         conn.exec_drop(
             "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
              ON DUPLICATE KEY UPDATE quantity = VALUES(quantity), updated_at = VALUES(updated_at)",
@@ -132,7 +132,7 @@ impl Carts {
 
     #[instrument(skip_all, fields(user_id, product_id))]
     pub async fn remove(&self, user_id: u64, product_id: u64) -> Result<(), mysql_async::Error> {
-        let mut conn = mall_common::db::conn(&self.pool).await?;
+        let mut conn = mall_store::db::conn(&self.pool).await?;
         conn.exec_drop(
             "DELETE FROM cart_items WHERE user_id = ? AND product_id = ?",
             (user_id, product_id),
@@ -145,7 +145,7 @@ impl Carts {
 
     #[instrument(skip_all, fields(user_id))]
     pub async fn clear(&self, user_id: u64) -> Result<(), mysql_async::Error> {
-        let mut conn = mall_common::db::conn(&self.pool).await?;
+        let mut conn = mall_store::db::conn(&self.pool).await?;
         conn.exec_drop("DELETE FROM cart_items WHERE user_id = ?", (user_id,))
             .await?;
         drop(conn);

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use mall_common::config::{ServiceArgs, ServiceInfo};
+use mall_runtime::config::{RuntimeArgs, ServiceInfo};
 
 /// `MALL_PORT_BASE + 9` (docs/runtime.md); the simulator has no green slot.
 pub const DEFAULT_PORT: u16 = 8109;
@@ -19,7 +19,7 @@ pub const DEFAULT_PORT: u16 = 8109;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub service: ServiceArgs,
+    pub service: RuntimeArgs,
 
     /// Seconds a `tok_timeout` charge waits before answering (its charge is recorded at
     /// once); far beyond any client's timeout.

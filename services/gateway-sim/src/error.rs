@@ -1,7 +1,7 @@
 //! The simulator's errors, in the mall's standard error body.
 
 use http::StatusCode;
-use mall_common::error::{ApiError, CommonError};
+use mall_http::error::{Answer, CommonError, ServiceError};
 
 use crate::ledger::LedgerError;
 
@@ -37,38 +37,16 @@ impl From<LedgerError> for SimError {
     }
 }
 
-impl ApiError for SimError {
-    fn status(&self) -> StatusCode {
+impl ServiceError for SimError {
+    fn answer(&self) -> Answer<'_> {
         match self {
-            Self::Common(c) => c.status(),
-            Self::KeyReused | Self::NotRefundable(_) | Self::AlreadyRefunded => {
-                StatusCode::CONFLICT
+            Self::Common(c) => Answer::Common(c),
+            Self::KeyReused => Answer::Own(StatusCode::CONFLICT, "idempotency_key_reused"),
+            Self::NotRefundable(_) => Answer::Own(StatusCode::CONFLICT, "not_refundable"),
+            Self::AlreadyRefunded => Answer::Own(StatusCode::CONFLICT, "already_refunded"),
+            Self::Unavailable => {
+                Answer::Own(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
             }
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Common(c) => c.code(),
-            Self::KeyReused => "idempotency_key_reused",
-            Self::NotRefundable(_) => "not_refundable",
-            Self::AlreadyRefunded => "already_refunded",
-            Self::Unavailable => "service_unavailable",
-        }
-    }
-
-    fn public_message(&self) -> String {
-        match self {
-            Self::Common(c) => c.public_message(),
-            other => other.to_string(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::Unavailable => Some(1),
-            _ => None,
         }
     }
 }

@@ -17,8 +17,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use mall_common::ops::{Metrics, Readiness};
-use mall_common::server::{serve, App};
+use mall_http::ops::{Metrics, Readiness};
+use mall_http::server::{serve, App};
 use tokio::net::TcpListener;
 
 use crate::config::Config;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use mall_common::config::{ServiceArgs, ServiceBase};
+use mall_http::config::{ServiceArgs, ServiceBase};
 
 pub const DEFAULT_PORT: u16 = 8104;
 

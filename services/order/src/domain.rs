@@ -1,7 +1,7 @@
 //! Checkout input that is valid by construction: the idempotency key, the order body, and
 //! the canonical hash that tells a retry from a different request.
 
-use mall_common::limits::{self, bounded, JsonInt, MAX_ORDER_LINES, MAX_QUANTITY};
+use mall_http::limits::{self, bounded, JsonInt, MAX_ORDER_LINES, MAX_QUANTITY};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,12 +24,8 @@ impl IdempotencyKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ItemQty {
-    pub product_id: u64,
-    pub quantity: u32,
-}
+/// One line of an order: what the reservation asks of product (`mall-contracts`).
+pub use mall_contracts::product::ItemQty;
 
 /// One line of `items` as sent: numbers of any size or form, checked by [`check_items`]
 /// so that every bad value gets a message naming its field and bound.
@@ -50,7 +46,7 @@ pub struct PaymentBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBody {
-    #[serde(default, deserialize_with = "mall_common::http::present")]
+    #[serde(default, deserialize_with = "mall_http::filters::present")]
     pub items: Option<Vec<ItemBody>>,
     pub payment: PaymentBody,
 }

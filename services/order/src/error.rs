@@ -1,7 +1,7 @@
 //! The order service's errors.
 
 use http::StatusCode;
-use mall_common::error::{ApiError, CommonError};
+use mall_http::error::{Answer, CommonError, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -26,49 +26,26 @@ pub enum OrderError {
     CurrencyMismatch(String),
 }
 
-mall_common::service_error_basics!(OrderError);
+mall_http::service_error_basics!(OrderError);
 
-impl ApiError for OrderError {
-    fn status(&self) -> StatusCode {
+impl ServiceError for OrderError {
+    fn answer(&self) -> Answer<'_> {
         match self {
-            Self::Common(c) => c.status(),
-            Self::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
-            Self::IdempotencyKeyReused
-            | Self::OutOfStock(_)
-            | Self::NotCancellable
-            | Self::CurrencyMismatch(_) => StatusCode::CONFLICT,
-            Self::CartEmpty => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Common(c) => c.code(),
-            Self::InvalidIdempotencyKey => "invalid_idempotency_key",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::CartEmpty => "cart_empty",
-            Self::OutOfStock(_) => "out_of_stock",
-            Self::PaymentDeclined => "payment_declined",
-            Self::NotCancellable => "order_not_cancellable",
-            Self::Unavailable(_) => "service_unavailable",
-            Self::CurrencyMismatch(_) => "currency_mismatch",
-        }
-    }
-
-    fn public_message(&self) -> String {
-        match self {
-            Self::Common(c) => c.public_message(),
-            other => other.to_string(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::Common(c) => c.retry_after(),
-            Self::Unavailable(_) => Some(1),
-            _ => None,
+            Self::Common(c) => Answer::Common(c),
+            Self::InvalidIdempotencyKey => {
+                Answer::Own(StatusCode::BAD_REQUEST, "invalid_idempotency_key")
+            }
+            Self::IdempotencyKeyReused => {
+                Answer::Own(StatusCode::CONFLICT, "idempotency_key_reused")
+            }
+            Self::CartEmpty => Answer::Own(StatusCode::UNPROCESSABLE_ENTITY, "cart_empty"),
+            Self::OutOfStock(_) => Answer::Own(StatusCode::CONFLICT, "out_of_stock"),
+            Self::PaymentDeclined => Answer::Own(StatusCode::PAYMENT_REQUIRED, "payment_declined"),
+            Self::NotCancellable => Answer::Own(StatusCode::CONFLICT, "order_not_cancellable"),
+            Self::Unavailable(_) => {
+                Answer::Own(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+            }
+            Self::CurrencyMismatch(_) => Answer::Own(StatusCode::CONFLICT, "currency_mismatch"),
         }
     }
 }

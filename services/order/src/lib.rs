@@ -18,8 +18,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mall_common::ops::{Metrics, Readiness};
-use mall_common::server::{serve_and_close, App};
+use mall_http::ops::{Metrics, Readiness};
+use mall_http::server::{serve_and_close, App};
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
@@ -40,7 +40,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let base = &config.base;
-    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let pool = mall_store::db::open(&base.database_url, storage::MIGRATIONS).await?;
     let state = Arc::new(State {
         pool: pool.clone(),
         clients: Clients::new(&config)?,

@@ -1,6 +1,6 @@
 //! `order-service`: parses config, then runs the service (see the crate docs).
 
-use mall_common::config::{exit_bad_config, parse_or_exit};
+use mall_runtime::config::{exit_bad_config, parse_or_exit};
 use order_service::config::Cli;
 
 #[tokio::main]
@@ -8,5 +8,5 @@ async fn main() {
     let cli: Cli = parse_or_exit();
     let config = cli.into_config().unwrap_or_else(|e| exit_bad_config(&e));
     let (info, listen) = (config.base.info.clone(), config.base.listen);
-    mall_common::server::launch(&info, listen, |l, s| order_service::run(config, l, s)).await;
+    mall_runtime::launch(&info, listen, |l, s| order_service::run(config, l, s)).await;
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use mall_common::trace::{self, TraceId};
+use mall_runtime::trace::{self, TraceId};
 
 use crate::clients::PaymentStatus;
 use crate::saga::settle;
@@ -43,7 +43,7 @@ pub async fn reconcile_once(state: &State) -> anyhow::Result<usize> {
 }
 
 async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
-    match state.clients.payment_of(order_id).await? {
+    match state.clients.payment.of_order(order_id).await? {
         Some(p) if matches!(p.status, PaymentStatus::Approved | PaymentStatus::Declined) => {
             settle(state, order_id, p.status, p.id, None)
                 .await
@@ -58,7 +58,7 @@ async fn reconcile_order(state: &State, order_id: u64) -> anyhow::Result<bool> {
         Some(_) => Ok(false),
         // The charge never reached the payment service: nothing was charged.
         None => {
-            state.clients.release(order_id).await?;
+            state.clients.product.release(order_id).await?;
             let never_charged = Transition::fail(FailureReason::NotCharged);
             if storage::transition(&state.pool, order_id, never_charged).await? {
                 tracing::info!(

@@ -3,9 +3,9 @@
 //! step is idempotent and every status change conditional, so a request, a retry and the
 //! reconciler can all work on one order without charging twice or leaking stock.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::clients::{PaymentStatus, Reserve};
+use crate::clients::{ChargeRequest, PaymentStatus, ReserveRequest, Reserved};
 use crate::domain::{order_total, total_too_large, ItemQty};
 use crate::error::OrderError;
 use crate::state::{FailureReason, Status, Transition};
@@ -29,9 +29,14 @@ pub async fn run(
     items: &[ItemQty],
     card_token: &SecretString,
 ) -> Result<(), OrderError> {
-    let reservation = match state.clients.reserve(order_id, items).await {
-        Ok(Reserve::Done(r)) => r,
-        Ok(Reserve::OutOfStock(product_id)) => {
+    let request = ReserveRequest {
+        order_id,
+        items: items.to_vec(),
+    };
+    let reservation = match state.clients.product.reserve(&request).await {
+        Ok(Reserved::Done(r)) => r,
+        Ok(Reserved::OutOfStock(short)) => {
+            let product_id = short.product_id;
             storage::transition(
                 &state.pool,
                 order_id,
@@ -74,7 +79,7 @@ pub async fn run(
                 let e = OrderError::validation(total_too_large());
                 (FailureReason::TotalTooLarge, e)
             };
-            state.clients.release(order_id).await.ok();
+            state.clients.product.release(order_id).await.ok();
             storage::transition(&state.pool, order_id, Transition::fail(reason)).await?;
             tracing::info!(
                 order_id,
@@ -86,11 +91,14 @@ pub async fn run(
     };
     // Also sets updated_at: the order is being worked on (keeps the reconciler away).
     storage::set_items(&state.pool, order_id, &reservation.items, total, &currency).await?;
-    let payment = match state
-        .clients
-        .charge(order_id, origin.user_id, total, &currency, card_token)
-        .await
-    {
+    let charge = ChargeRequest {
+        order_id,
+        user_id: origin.user_id,
+        amount: total,
+        currency,
+        card_token: card_token.expose_secret(),
+    };
+    let payment = match state.clients.payment.charge(&charge).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(
@@ -117,6 +125,7 @@ pub(crate) async fn settle(
         PaymentStatus::Approved => {
             state
                 .clients
+                .product
                 .commit(order_id)
                 .await
                 .map_err(OrderError::Unavailable)?;
@@ -129,6 +138,7 @@ pub(crate) async fn settle(
         PaymentStatus::Declined => {
             state
                 .clients
+                .product
                 .release(order_id)
                 .await
                 .map_err(OrderError::Unavailable)?;
@@ -161,7 +171,7 @@ async fn empty_cart_if_ordered_from_it(state: &State, order_id: u64, origin: Opt
         },
     };
     if origin.from_cart {
-        if let Err(e) = state.clients.clear_cart(origin.user_id).await {
+        if let Err(e) = state.clients.cart.clear(origin.user_id).await {
             tracing::warn!(
                 order_id,
                 error = format!("{e:#}"),
@@ -184,6 +194,7 @@ pub async fn cancel(state: &State, order: &Order) -> Result<(), OrderError> {
         .ok_or_else(|| anyhow::anyhow!("paid order {} has no payment", order.id))?;
     let refund = state
         .clients
+        .payment
         .refund(payment_id)
         .await
         .map_err(OrderError::Unavailable)?;
@@ -193,6 +204,7 @@ pub async fn cancel(state: &State, order: &Order) -> Result<(), OrderError> {
     }
     state
         .clients
+        .product
         .release(order.id)
         .await
         .map_err(OrderError::Unavailable)?;

@@ -5,20 +5,12 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use mall_common::limits::MAX_TOTAL;
+use mall_http::limits::MAX_TOTAL;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 
-/// `POST /internal/payments`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChargeBody {
-    pub order_id: u64,
-    pub user_id: u64,
-    pub amount: i64,
-    pub currency: String,
-    pub card_token: SecretString,
-}
+/// `POST /internal/payments` as payment reads it: the contract's charge, its card token a
+/// secret from the moment it is parsed.
+pub type ChargeBody = mall_contracts::payment::ChargeRequest<SecretString>;
 
 /// A validated charge request.
 #[derive(Debug)]
@@ -78,8 +70,8 @@ pub fn reference(order_id: u64) -> String {
     order_id.to_string()
 }
 
-/// A payment's state: the contract order reads too (`mall_common::contracts`).
-pub use mall_common::contracts::PaymentStatus as Status;
+/// A payment's state: the contract order reads too (`mall_contracts::payment`).
+pub use mall_contracts::payment::PaymentStatus as Status;
 
 /// True when a `pending` payment last attempted at `last_attempt`, of which the gateway
 /// has no charge, may be settled as never charged: no attempt can still be on its way.

@@ -1,7 +1,7 @@
 //! The payment service's errors.
 
 use http::StatusCode;
-use mall_common::error::{ApiError, CommonError};
+use mall_http::error::{Answer, CommonError, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
@@ -16,7 +16,7 @@ pub enum PaymentError {
     GatewayRefused(#[source] anyhow::Error),
 }
 
-mall_common::service_error_basics!(PaymentError);
+mall_http::service_error_basics!(PaymentError);
 
 impl PaymentError {
     pub fn conflict(msg: impl Into<String>) -> Self {
@@ -24,36 +24,16 @@ impl PaymentError {
     }
 }
 
-impl ApiError for PaymentError {
-    fn status(&self) -> StatusCode {
+impl ServiceError for PaymentError {
+    fn answer(&self) -> Answer<'_> {
+        // Fixed texts (the Display of each variant): the causes (URLs, gateway bodies) are
+        // logged, never sent.
         match self {
-            Self::Common(c) => c.status(),
-            Self::GatewayUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::GatewayRefused(_) => StatusCode::BAD_GATEWAY,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Common(c) => c.code(),
-            Self::GatewayUnavailable(_) => "gateway_unavailable",
-            Self::GatewayRefused(_) => "gateway_error",
-        }
-    }
-
-    fn public_message(&self) -> String {
-        match self {
-            Self::Common(c) => c.public_message(),
-            // Fixed texts: the causes (URLs, gateway bodies) are logged, never sent.
-            other => other.to_string(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::Common(c) => c.retry_after(),
-            Self::GatewayUnavailable(_) => Some(1),
-            Self::GatewayRefused(_) => None,
+            Self::Common(c) => Answer::Common(c),
+            Self::GatewayUnavailable(_) => {
+                Answer::Own(StatusCode::SERVICE_UNAVAILABLE, "gateway_unavailable")
+            }
+            Self::GatewayRefused(_) => Answer::Own(StatusCode::BAD_GATEWAY, "gateway_error"),
         }
     }
 }

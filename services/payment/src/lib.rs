@@ -19,8 +19,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mall_common::ops::{Metrics, Readiness};
-use mall_common::server::{serve_and_close, App};
+use mall_http::ops::{Metrics, Readiness};
+use mall_http::server::{serve_and_close, App};
 use tokio::net::TcpListener;
 
 use crate::clients::gateway::Gateway;
@@ -41,7 +41,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let base = &config.base;
-    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let pool = mall_store::db::open(&base.database_url, storage::MIGRATIONS).await?;
     let state = Arc::new(State {
         pool: pool.clone(),
         gateway: Gateway::new(&config.gateway_url, config.gateway_timeout)?,

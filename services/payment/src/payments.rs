@@ -12,7 +12,7 @@
 //!   charge under its key and no attempt started for `SETTLE_UNKNOWN_AFTER_SECS`;
 //! - every state change is conditional on the state it starts from.
 
-use mall_common::time::now_naive;
+use mall_runtime::time::now_naive;
 use tracing::instrument;
 
 use crate::clients::gateway::{GatewayCharge, GatewayError};

@@ -9,7 +9,7 @@ use tracing::instrument;
 
 use crate::domain::{NewPayment, Status};
 
-pub const MIGRATIONS: &[mall_common::db::Migration] = &[mall_common::db::Migration {
+pub const MIGRATIONS: &[mall_store::db::Migration] = &[mall_store::db::Migration {
     version: 1,
     name: "payments",
     sql: include_str!("../migrations/0001_payments.sql"),
@@ -70,14 +70,14 @@ pub enum Inserted {
 
 /// Inserts the order's payment as `pending`, or returns the one it already has. The
 /// unique key on `order_id` decides between concurrent callers. A new payment is answered
-/// as written, so `now` is in the stored form ([`mall_common::time::now_naive`]).
+/// as written, so `now` is in the stored form ([`mall_runtime::time::now_naive`]).
 #[instrument(skip_all, fields(order_id = p.order_id))]
 pub async fn insert_pending(
     pool: &Pool,
     p: &NewPayment,
     now: NaiveDateTime,
 ) -> Result<Inserted, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let inserted = conn
         .exec_drop(
             "INSERT INTO payments (order_id, user_id, amount, currency, status, created_at, updated_at)
@@ -104,7 +104,7 @@ pub async fn insert_pending(
                 updated_at: now,
             }))
         }
-        Err(e) if mall_common::error::is_duplicate_key(&e) => {
+        Err(e) if mall_store::db::is_duplicate_key(&e) => {
             drop(conn);
             match find_by_order(pool, p.order_id).await? {
                 Some(existing) => Ok(Inserted::Existing(existing)),
@@ -134,7 +134,7 @@ async fn find_one(
     column: &'static str,
     value: u64,
 ) -> Result<Option<Payment>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let row: Option<Row> = conn
         .exec_first(
             format!("SELECT {COLUMNS} FROM payments WHERE {column} = ?"),
@@ -152,7 +152,7 @@ pub async fn claim_attempt(
     id: u64,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET updated_at = ? WHERE id = ? AND status = 'pending'",
         (now, id),
@@ -172,7 +172,7 @@ pub async fn settle(
     charge_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Payment>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
          WHERE id = ? AND status = 'pending'",
@@ -202,7 +202,7 @@ pub async fn decline_untouched(
     seen_updated_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = 'declined', updated_at = ?
          WHERE id = ? AND status = 'pending' AND updated_at = ?",
@@ -219,7 +219,7 @@ pub async fn mark_refunded(
     id: u64,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND status = 'approved'",
         (now, id),

@@ -1,7 +1,7 @@
 //! The product service's errors.
 
 use http::StatusCode;
-use mall_common::error::{ApiError, CommonError};
+use mall_http::error::{Answer, CommonError, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProductError {
@@ -17,40 +17,20 @@ pub enum ProductError {
     Conflict(String),
 }
 
-mall_common::service_error_basics!(ProductError);
+mall_http::service_error_basics!(ProductError);
 
-impl ApiError for ProductError {
-    fn status(&self) -> StatusCode {
+impl ServiceError for ProductError {
+    fn answer(&self) -> Answer<'_> {
         match self {
-            Self::Common(c) => c.status(),
-            Self::OutOfStock { .. }
-            | Self::InsufficientStock { .. }
-            | Self::StockLimitExceeded { .. }
-            | Self::Conflict(_) => StatusCode::CONFLICT,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Common(c) => c.code(),
-            Self::OutOfStock { .. } => "out_of_stock",
-            Self::InsufficientStock { .. } => "insufficient_stock",
-            Self::StockLimitExceeded { .. } => "stock_limit_exceeded",
-            Self::Conflict(_) => "conflict",
-        }
-    }
-
-    fn public_message(&self) -> String {
-        match self {
-            Self::Common(c) => c.public_message(),
-            other => other.to_string(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::Common(c) => c.retry_after(),
-            _ => None,
+            Self::Common(c) => Answer::Common(c),
+            Self::OutOfStock { .. } => Answer::Own(StatusCode::CONFLICT, "out_of_stock"),
+            Self::InsufficientStock { .. } => {
+                Answer::Own(StatusCode::CONFLICT, "insufficient_stock")
+            }
+            Self::StockLimitExceeded { .. } => {
+                Answer::Own(StatusCode::CONFLICT, "stock_limit_exceeded")
+            }
+            Self::Conflict(_) => Answer::Own(StatusCode::CONFLICT, "conflict"),
         }
     }
 }

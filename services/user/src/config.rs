@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, Subcommand};
-use mall_common::config::{ServiceArgs, ServiceBase};
+use mall_http::config::{ServiceArgs, ServiceBase};
 use secrecy::SecretString;
 
 use crate::domain::Email;

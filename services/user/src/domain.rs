@@ -96,7 +96,7 @@ pub struct Name(String);
 
 impl Name {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        mall_common::limits::label("name", raw, 100).map(|s| Self(s.to_owned()))
+        mall_http::limits::label("name", raw, 100).map(|s| Self(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -2,7 +2,7 @@
 //! a fixed message (their causes are logged once, with the trace id).
 
 use http::StatusCode;
-use mall_common::error::{ApiError, CommonError};
+use mall_http::error::{Answer, CommonError, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -14,46 +14,25 @@ pub enum UserError {
     InvalidCredentials,
     #[error("{0}")]
     InvalidRefresh(&'static str),
-    #[error("a dependency is unavailable: {0}")]
-    Unavailable(&'static str),
+    /// A dependency (Redis) is down; the caller logged which and why.
+    #[error("the service is temporarily unavailable; try again shortly")]
+    Unavailable,
 }
 
-mall_common::service_error_basics!(UserError);
+mall_http::service_error_basics!(UserError);
 
-impl ApiError for UserError {
-    fn status(&self) -> StatusCode {
+impl ServiceError for UserError {
+    fn answer(&self) -> Answer<'_> {
         match self {
-            Self::Common(c) => c.status(),
-            Self::EmailTaken => StatusCode::CONFLICT,
-            Self::InvalidCredentials | Self::InvalidRefresh(_) => StatusCode::UNAUTHORIZED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Common(c) => c.code(),
-            Self::EmailTaken => "email_taken",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::InvalidRefresh(_) => "unauthorized",
-            Self::Unavailable(_) => "service_unavailable",
-        }
-    }
-
-    fn public_message(&self) -> String {
-        match self {
-            Self::Common(c) => c.public_message(),
-            Self::Unavailable(_) => {
-                "the service is temporarily unavailable; try again shortly".into()
+            Self::Common(c) => Answer::Common(c),
+            Self::EmailTaken => Answer::Own(StatusCode::CONFLICT, "email_taken"),
+            Self::InvalidCredentials => {
+                Answer::Own(StatusCode::UNAUTHORIZED, "invalid_credentials")
             }
-            other => other.to_string(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::Common(c) => c.retry_after(),
-            _ => None,
+            Self::InvalidRefresh(_) => Answer::Own(StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Unavailable => {
+                Answer::Own(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+            }
         }
     }
 }

@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use mall_common::cache::Redis;
-use mall_common::ops::Metrics;
-use mall_common::server::{serve_and_close, App};
+use mall_http::ops::Metrics;
+use mall_http::server::{serve_and_close, App};
+use mall_store::cache::Redis;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
@@ -50,7 +50,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let base = &config.base;
-    let pool = mall_common::db::open(&base.database_url, storage::MIGRATIONS).await?;
+    let pool = mall_store::db::open(&base.database_url, storage::MIGRATIONS).await?;
     let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
     let keys = Arc::new(KeyStore::open(
         &config.keys_dir,

@@ -1,6 +1,6 @@
 //! `user-service`: parses config, then runs the service or a one-off command (`keygen`).
 
-use mall_common::config::{exit_bad_config, parse_or_exit};
+use mall_runtime::config::{exit_bad_config, parse_or_exit};
 use user_service::config::{Cli, Command};
 
 #[tokio::main]
@@ -18,5 +18,5 @@ async fn main() {
     }
     let config = cli.into_config().unwrap_or_else(|e| exit_bad_config(&e));
     let (info, listen) = (config.base.info.clone(), config.base.listen);
-    mall_common::server::launch(&info, listen, |l, s| user_service::run(config, l, s)).await;
+    mall_runtime::launch(&info, listen, |l, s| user_service::run(config, l, s)).await;
 }

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mall_common::cache::Redis;
+use mall_store::cache::Redis;
 use sha2::{Digest, Sha256};
 
 /// Admission: `0` (go ahead; a slot past a delay is reserved) or the milliseconds to wait.

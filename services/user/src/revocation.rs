@@ -2,7 +2,7 @@
 //! sets for the periodic resync, and a pub/sub message for the push. Old entries are
 //! trimmed in the same pipeline.
 
-use mall_common::cache::Redis;
+use mall_store::cache::Redis;
 use serde_json::json;
 use tracing::instrument;
 

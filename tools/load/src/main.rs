@@ -1,7 +1,7 @@
 //! mall-load: the shopper-mix load generator behind `scripts/bench mix`
 //! (docs/performance.md, "Shopper mix").
 
-/// The same allocator as the services (services/common): the generator's own CPU per
+/// The same allocator as the services (services/runtime): the generator's own CPU per
 /// request is part of what the benchmark reports.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -260,7 +260,7 @@ mod tests {
         assert!(a.is_warning() && !a.is_error());
         assert_eq!(a.latency_ms, Some(0.328));
         let done = format!(
-            r#"{{"ts":"2026-11-21T00:10:13.071680Z","level":"INFO","service":"cart","color":"blue","version":"0.1.0","trace_id":"{T}","msg":"request completed","target":"mall_common::server","method":"PUT","route":"/api/cart/items/{{id}}","user_id":7,"latency_ms":16.36,"status":500}}"#
+            r#"{{"ts":"2026-11-21T00:10:13.071680Z","level":"INFO","service":"cart","color":"blue","version":"0.1.0","trace_id":"{T}","msg":"request completed","target":"mall_http::server","method":"PUT","route":"/api/cart/items/{{id}}","user_id":7,"latency_ms":16.36,"status":500}}"#
         );
         let d = Entry::parse(&done, T).expect("completed");
         assert_eq!(d.kind, Kind::Completed);

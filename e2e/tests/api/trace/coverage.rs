@@ -35,7 +35,7 @@ use crate::helpers::{eventually, mall, product_body, send, unique_tag};
 /// `*`, start of the message). A new background line (a loop, a start-up step) goes here;
 /// a line written while serving a request never does: it must carry the request's span.
 const BACKGROUND: &[(&str, &str)] = &[
-    // the serving loop (mall_common::server) and auth-proxy's own
+    // the serving loop (mall_http::server) and auth-proxy's own
     ("*", "listening"),
     ("*", "accept failed"),
     ("*", "SIGTERM received"),
@@ -63,7 +63,7 @@ const BACKGROUND: &[(&str, &str)] = &[
     ("gateway-sim", "card gateway simulator starting"),
 ];
 
-/// Fields of the request span (mall_common::server): a line with one was written while
+/// Fields of the request span (mall_http::server): a line with one was written while
 /// serving a request.
 const REQUEST_FIELDS: [&str; 2] = ["method", "route"];
 /// Messages that end a hop.

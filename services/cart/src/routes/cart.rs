@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{identity, json_body, Identity, PathId};
+use mall_http::error::respond;
+use mall_http::filters::{identity, json_body, Identity, PathId};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use mall_common::http::with_state;
+use mall_http::filters::with_state;
 
 use super::priced;
 use crate::domain::{Quantity, QuantityBody};

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
+use mall_http::error::respond;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use mall_common::http::with_state;
+use mall_http::filters::with_state;
 
 use super::priced;
 use crate::error::CartError;

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use mall_common::testing::RedisServer;
+use mall_testkit::RedisServer;
 
 use crate::helpers::{spawn_app, spawn_with_redis};
 
@@ -276,7 +276,7 @@ async fn without_redis_the_cart_still_answers_from_mysql_and_never_serves_a_stal
 
 /// The lines the Redis at `redis` holds for the test's shopper, if any.
 async fn cached_lines(app: &crate::helpers::TestApp, redis: &RedisServer) -> Option<Value> {
-    let redis = mall_common::cache::Redis::new(&redis.url(), &app.redis_prefix).unwrap();
+    let redis = mall_store::cache::Redis::new(&redis.url(), &app.redis_prefix).unwrap();
     redis
         .get_json(&redis.key(&format!("cart:{}", app.user_id)))
         .await

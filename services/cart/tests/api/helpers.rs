@@ -1,5 +1,5 @@
-use mall_common::config::ServiceBase;
-use mall_common::testing::{self, TestDb};
+use mall_http::config::ServiceBase;
+use mall_testkit::{self as testing, TestDb};
 use serde_json::{json, Value};
 
 struct Running {

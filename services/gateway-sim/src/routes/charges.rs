@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{json_body, json_reply, with_state};
-use mall_common::time::{now_naive, rfc3339};
+use mall_http::error::respond;
+use mall_http::filters::{json_body, json_reply, with_state};
+use mall_runtime::time::{now_naive, rfc3339};
 use serde::Deserialize;
 use tracing::instrument;
 use warp::reply::Response;

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{json_body, json_reply, with_state};
+use mall_http::error::respond;
+use mall_http::filters::{json_body, json_reply, with_state};
 use serde_json::json;
 use warp::reply::Response;
 use warp::Filter;

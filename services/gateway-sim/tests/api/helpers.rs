@@ -30,7 +30,7 @@ pub async fn spawn_sim(timeout_delay: Duration) -> TestSim {
         .await
         .unwrap()
     });
-    mall_common::testing::wait_ready(&url).await;
+    mall_testkit::wait_ready(&url).await;
     TestSim {
         url,
         http: reqwest::Client::new(),

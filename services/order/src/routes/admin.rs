@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{
+use mall_http::error::respond;
+use mall_http::filters::{
     json_reply, require_role, with_state, Identity, PageOf, PageQuery, Paging,
 };
 use serde::{Deserialize, Serialize};
@@ -64,14 +64,18 @@ async fn orders(state: Arc<State>, q: AdminQuery) -> Result<Response, OrderError
 async fn stats(state: Arc<State>) -> Result<Response, OrderError> {
     let users = state
         .clients
-        .user_count()
+        .user
+        .stats()
         .await
-        .map_err(OrderError::Unavailable)?;
+        .map_err(OrderError::Unavailable)?
+        .users;
     let products = state
         .clients
-        .product_count()
+        .product
+        .stats()
         .await
-        .map_err(OrderError::Unavailable)?;
+        .map_err(OrderError::Unavailable)?
+        .products;
     let (by_status, revenue) = storage::stats(&state.pool).await?;
     let mut orders_by_status: BTreeMap<&str, u64> =
         Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{
+use mall_http::error::respond;
+use mall_http::filters::{
     identity, json_body, json_reply, with_state, Identity, PageOf, PageQuery, Paging, PathId,
 };
 use warp::reply::Response;
@@ -175,6 +175,7 @@ async fn order_items(
     let Some(sent) = &body.items else {
         let cart = state
             .clients
+            .cart
             .cart(user_id)
             .await
             .map_err(OrderError::Unavailable)?;
@@ -197,6 +198,7 @@ async fn order_items(
     let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
     let live = state
         .clients
+        .product
         .products(&ids)
         .await
         .map_err(OrderError::Unavailable)?;

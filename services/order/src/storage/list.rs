@@ -44,7 +44,7 @@ pub async fn page(
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<Order>, u64), mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let mut filter = vec!["1 = 1"];
     let mut params: Vec<mysql_async::Value> = Vec::new();
     if let Some(u) = user {
@@ -87,7 +87,7 @@ pub async fn page(
 pub async fn stats(
     pool: &Pool,
 ) -> Result<(Vec<(Status, u64)>, BTreeMap<String, i128>), mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let by_status: Vec<(String, u64)> = conn
         .query("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
         .await?;

@@ -7,7 +7,7 @@ mod list;
 mod status;
 
 use chrono::NaiveDateTime;
-use mall_common::time::{now_naive, rfc3339};
+use mall_runtime::time::{now_naive, rfc3339};
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use serde::Serialize;
@@ -19,18 +19,18 @@ use crate::state::{FailureReason, Status};
 pub use list::{page, stats};
 pub use status::{insert, insert_at, transition, transition_at};
 
-pub const MIGRATIONS: &[mall_common::db::Migration] = &[
-    mall_common::db::Migration {
+pub const MIGRATIONS: &[mall_store::db::Migration] = &[
+    mall_store::db::Migration {
         version: 1,
         name: "orders, items, status history",
         sql: include_str!("../../migrations/0001_orders.sql"),
     },
-    mall_common::db::Migration {
+    mall_store::db::Migration {
         version: 2,
         name: "trace id of the creating request",
         sql: include_str!("../../migrations/0002_order_trace_id.sql"),
     },
-    mall_common::db::Migration {
+    mall_store::db::Migration {
         version: 3,
         name: "procedures: create an order, change its status",
         sql: include_str!("../../migrations/0003_order_procedures.sql"),
@@ -55,7 +55,7 @@ fn item(
     price: i64,
     quantity: u32,
 ) -> Result<Item, mysql_async::Error> {
-    let line_total = mall_common::limits::line_total(price, quantity).ok_or_else(|| {
+    let line_total = mall_http::limits::line_total(price, quantity).ok_or_else(|| {
         mysql_async::Error::Other(
             format!("the line total of product {product_id} overflows").into(),
         )
@@ -151,7 +151,7 @@ pub async fn find_by_key(
     user_id: u64,
     key: &str,
 ) -> Result<Option<Keyed>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let row: Option<(u64, String)> = conn
         .exec_first(
             "SELECT id, request_hash FROM orders WHERE user_id = ? AND idempotency_key = ?",
@@ -172,7 +172,7 @@ pub async fn find(
     id: u64,
     owner: Option<u64>,
 ) -> Result<Option<Order>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let mut result = conn
         .query_iter(format!(
             "SELECT {COLUMNS} FROM orders WHERE id = {id};
@@ -228,7 +228,7 @@ pub async fn set_items(
     total: i64,
     currency: &str,
 ) -> Result<(), mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     if !items.is_empty() {
         // One statement for every line (a checkout's saga is MySQL-bound: docs/performance.md).
         let rows = vec!["(?, ?, ?, ?, ?)"; items.len()].join(", ");
@@ -263,7 +263,7 @@ pub async fn owner_and_origin(
     pool: &Pool,
     order_id: u64,
 ) -> Result<Option<(u64, bool)>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_first(
         "SELECT user_id, from_cart FROM orders WHERE id = ?",
         (order_id,),
@@ -277,7 +277,7 @@ pub async fn stale_pending(
     pool: &Pool,
     older_than_secs: u64,
 ) -> Result<Vec<(u64, Option<String>)>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let cutoff = now_naive()
         - chrono::Duration::seconds(i64::try_from(older_than_secs).unwrap_or(i64::MAX / 2_000));
     conn.exec(

@@ -4,7 +4,7 @@
 //! it was four statements (START TRANSACTION, two writes, COMMIT) from here.
 
 use chrono::NaiveDateTime;
-use mall_common::time::now_naive;
+use mall_runtime::time::now_naive;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
@@ -38,7 +38,7 @@ pub async fn insert_at(
     from_cart: bool,
     at: NaiveDateTime,
 ) -> Result<Option<u64>, mysql_async::Error> {
-    let trace_id = mall_common::trace::current().map(|t| t.to_string());
+    let trace_id = mall_runtime::trace::current().map(|t| t.to_string());
     let created: Result<Option<u64>, _> = call(
         pool,
         "CALL order_create(?, ?, ?, ?, ?, ?, ?)",
@@ -50,7 +50,7 @@ pub async fn insert_at(
         Ok(None) => Err(mysql_async::Error::Other(
             "order_create answered no order id".into(),
         )),
-        Err(e) if mall_common::error::is_duplicate_key(&e) => Ok(None),
+        Err(e) if mall_store::db::is_duplicate_key(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -94,7 +94,7 @@ pub async fn transition_at(
 
 /// Calls one of migration 0003's procedures and reads the one-row answer it sends after
 /// its COMMIT (on an error, the connection is made safe for the pool:
-/// [`mall_common::db::after_procedure`]).
+/// [`mall_store::db::after_procedure`]).
 async fn call<T>(
     pool: &Pool,
     stmt: &str,
@@ -103,7 +103,7 @@ async fn call<T>(
 where
     T: mysql_async::prelude::FromRow + Send + 'static,
 {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let answer = conn.exec_first(stmt, params).await;
-    mall_common::db::after_procedure(&mut conn, answer).await
+    mall_store::db::after_procedure(&mut conn, answer).await
 }

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use mall_common::config::{ServiceBase, ServiceInfo};
-use mall_common::testing::{self, TestDb};
+use mall_http::config::{ServiceBase, ServiceInfo};
+use mall_testkit::{self as testing, TestDb};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 

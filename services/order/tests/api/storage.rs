@@ -4,7 +4,7 @@
 //! history together or not at all, at the time the caller passes.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use mall_common::testing::TestDb;
+use mall_testkit::TestDb;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use order_service::state::{FailureReason, Status, Transition};
@@ -18,7 +18,7 @@ struct Db {
 
 async fn db() -> Db {
     let db = TestDb::create("order").await.unwrap();
-    let pool = mall_common::db::open(&db.url, storage::MIGRATIONS)
+    let pool = mall_store::db::open(&db.url, storage::MIGRATIONS)
         .await
         .unwrap();
     Db { pool, _db: db }
@@ -266,7 +266,7 @@ async fn an_error_after_the_order_row_rolls_the_creation_back_and_reaches_the_ca
 
     let err = created.expect_err("the history row was refused");
     assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
-    assert!(!mall_common::error::is_duplicate_key(&err));
+    assert!(!mall_store::db::is_duplicate_key(&err));
     assert_eq!(db.count("orders").await, 0, "the order row rolled back");
     // Nothing is left open on the pooled connection for the next call to commit.
     db.sql("ALTER TABLE order_status_history DROP CONSTRAINT no_pending")

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use mall_common::client::ServiceClient;
+use mall_contracts::client::ServiceClient;
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};

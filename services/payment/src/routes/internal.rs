@@ -4,42 +4,30 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{json_body, json_reply, with_state};
-use mall_common::time::rfc3339;
-use serde::Serialize;
+use mall_contracts::payment::Payment as PaymentView;
+use mall_http::error::respond;
+use mall_http::filters::{json_body, json_reply, with_state};
+use mall_runtime::time::rfc3339;
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::domain::{ChargeBody, NewPayment, Status};
+use crate::domain::{ChargeBody, NewPayment};
 use crate::error::PaymentError;
 use crate::payments;
 use crate::storage::Payment;
 use crate::State;
 
 /// The internal view of a payment (docs/checkout.md).
-#[derive(Debug, Serialize)]
-struct PaymentView {
-    id: u64,
-    order_id: u64,
-    user_id: u64,
-    amount: i64,
-    currency: String,
-    status: Status,
-    created_at: String,
-}
-
-impl From<Payment> for PaymentView {
-    fn from(p: Payment) -> Self {
-        Self {
-            id: p.id,
-            order_id: p.order_id,
-            user_id: p.user_id,
-            amount: p.amount,
-            currency: p.currency,
-            status: p.status,
-            created_at: rfc3339(p.created_at),
-        }
+/// The contract's answer (`mall_contracts::payment::Payment`) from a stored payment.
+fn view(p: Payment) -> PaymentView {
+    PaymentView {
+        id: p.id,
+        order_id: p.order_id,
+        user_id: p.user_id,
+        amount: p.amount,
+        currency: p.currency,
+        status: p.status,
+        created_at: rfc3339(p.created_at),
     }
 }
 
@@ -72,5 +60,5 @@ async fn charge(state: Arc<State>, body: ChargeBody) -> Result<Response, Payment
 }
 
 fn reply(result: Result<Payment, PaymentError>) -> Result<Response, PaymentError> {
-    Ok(json_reply(StatusCode::OK, &PaymentView::from(result?)))
+    Ok(json_reply(StatusCode::OK, &view(result?)))
 }

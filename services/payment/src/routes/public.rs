@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{identity, json_reply, with_state, Identity, PathId};
-use mall_common::time::rfc3339;
+use mall_http::error::respond;
+use mall_http::filters::{identity, json_reply, with_state, Identity, PathId};
+use mall_runtime::time::rfc3339;
 use serde::Serialize;
 use warp::reply::Response;
 use warp::Filter;

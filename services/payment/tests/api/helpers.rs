@@ -5,10 +5,10 @@ use chrono::NaiveDateTime;
 use mysql_async::prelude::Queryable;
 use secrecy::ExposeSecret;
 
-use mall_common::config::ServiceBase;
-use mall_common::telemetry::capture::Captured;
-use mall_common::telemetry::{Identity, JsonLayer};
-use mall_common::testing::{self, TestDb};
+use mall_http::config::ServiceBase;
+use mall_runtime::telemetry::capture::Captured;
+use mall_runtime::telemetry::{Identity, JsonLayer};
+use mall_testkit::{self as testing, TestDb};
 use payment_service::config::Config;
 use serde_json::{json, Value};
 use tracing_subscriber::layer::SubscriberExt;
@@ -69,7 +69,7 @@ pub fn logs() -> &'static Captured {
         };
         let subscriber = tracing_subscriber::registry()
             .with(tracing_subscriber::EnvFilter::new(
-                "debug,payment_service=trace,gateway_sim=trace,mall_common=trace",
+                "debug,payment_service=trace,gateway_sim=trace,mall_http=trace,mall_runtime=trace,mall_store=trace",
             ))
             .with(JsonLayer::new(identity, captured.clone()));
         tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");

@@ -33,7 +33,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use mall_common::cache::Redis;
+use mall_store::cache::Redis;
 use prometheus::IntCounter;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

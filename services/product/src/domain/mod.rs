@@ -1,7 +1,7 @@
 //! Catalog types that are valid by construction: a product's fields and a stock change
 //! (here), a search (`search`), a reservation request (`reservation`).
 
-use mall_common::limits::{bounded, label, JsonInt, MAX_PRICE};
+use mall_http::limits::{bounded, label, JsonInt, MAX_PRICE};
 use serde::Deserialize;
 
 mod reservation;
@@ -17,11 +17,11 @@ pub struct ProductBody {
     pub name: String,
     pub description: String,
     pub price: JsonInt,
-    #[serde(default, deserialize_with = "mall_common::http::present")]
+    #[serde(default, deserialize_with = "mall_http::filters::present")]
     pub stock: Option<JsonInt>,
     pub category: String,
     pub image_url: Option<String>,
-    #[serde(default, deserialize_with = "mall_common::http::present")]
+    #[serde(default, deserialize_with = "mall_http::filters::present")]
     pub currency: Option<String>,
 }
 
@@ -35,7 +35,7 @@ pub struct ReplaceBody {
     pub price: JsonInt,
     pub category: String,
     pub image_url: Option<String>,
-    #[serde(default, deserialize_with = "mall_common::http::present")]
+    #[serde(default, deserialize_with = "mall_http::filters::present")]
     pub currency: Option<String>,
 }
 
@@ -66,7 +66,7 @@ pub struct ProductInput {
 }
 
 /// The largest stock of a product (and so the largest stock delta either way).
-pub const MAX_STOCK: i64 = mall_common::limits::MAX_STOCK;
+pub const MAX_STOCK: i64 = mall_http::limits::MAX_STOCK;
 
 impl ProductInput {
     pub fn parse(body: ProductBody, stock_required: bool) -> Result<Self, String> {

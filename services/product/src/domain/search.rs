@@ -1,6 +1,6 @@
 //! A catalog search (`GET /api/products`): checked, with its canonical form as cache key.
 
-use mall_common::limits::{bounded_query, MAX_PRICE};
+use mall_http::limits::{bounded_query, MAX_PRICE};
 use serde::Deserialize;
 
 /// `sort=` values.

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{json_body, require_role, Identity, PathId};
+use mall_http::error::respond;
+use mall_http::filters::{json_body, require_role, Identity, PathId};
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
@@ -14,7 +14,7 @@ use crate::error::ProductError;
 use crate::storage::products;
 use crate::storage::stock::{self, StockChange};
 use crate::State;
-use mall_common::http::{json_reply as json, with_state};
+use mall_http::filters::{json_reply as json, with_state};
 
 pub fn routes(
     state: Arc<State>,

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{PageOf, PageQuery, Paging, PathId};
+use mall_http::error::respond;
+use mall_http::filters::{PageOf, PageQuery, Paging, PathId};
 use warp::reply::Response;
 use warp::Filter;
 
@@ -13,7 +13,7 @@ use crate::domain::{Search, SearchQuery};
 use crate::error::ProductError;
 use crate::storage::products::{self, Product};
 use crate::State;
-use mall_common::http::{json_reply as json, with_state};
+use mall_http::filters::{json_reply as json, with_state};
 
 pub fn routes(
     state: Arc<State>,

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::contracts::OutOfStock;
-use mall_common::error::{error_response_with, respond, ApiError};
-use mall_common::http::json_body;
+use mall_contracts::product::{OutOfStock, ProductStats};
+use mall_http::error::{error_response_with, respond, ApiError};
+use mall_http::filters::json_body;
 use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
@@ -16,7 +16,7 @@ use crate::error::ProductError;
 use crate::storage::products;
 use crate::storage::reservations::{self, Reserve, Transition};
 use crate::State;
-use mall_common::http::{json_reply as json, with_state};
+use mall_http::filters::{json_reply as json, with_state};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,8 +159,5 @@ async fn transition(
 
 async fn stats(state: Arc<State>) -> Result<Response, ProductError> {
     let products = products::count(&state.pool).await?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::json!({ "products": products }),
-    ))
+    Ok(json(StatusCode::OK, &ProductStats { products }))
 }

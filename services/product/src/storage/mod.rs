@@ -4,15 +4,15 @@ pub mod products;
 pub mod reservations;
 pub mod stock;
 
-pub use mall_common::time::{now_naive, rfc3339};
+pub use mall_runtime::time::{now_naive, rfc3339};
 
-pub const MIGRATIONS: &[mall_common::db::Migration] = &[
-    mall_common::db::Migration {
+pub const MIGRATIONS: &[mall_store::db::Migration] = &[
+    mall_store::db::Migration {
         version: 1,
         name: "catalog and reservations",
         sql: include_str!("../../migrations/0001_catalog.sql"),
     },
-    mall_common::db::Migration {
+    mall_store::db::Migration {
         version: 2,
         name: "reserve_v1 procedure",
         sql: include_str!("../../migrations/0002_reserve_procedure.sql"),

@@ -11,20 +11,8 @@ use tracing::instrument;
 use super::{now_naive, rfc3339};
 use crate::domain::{ProductInput, Search};
 
-/// A product as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Product {
-    pub id: u64,
-    pub name: String,
-    pub description: String,
-    pub price: i64,
-    pub currency: String,
-    pub stock: i64,
-    pub category: String,
-    pub image_url: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
+/// A product as the API shows it: the contract the cart and order services read too.
+pub use mall_contracts::product::Product;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Category {
@@ -78,7 +66,7 @@ async fn category_id<C: Queryable>(conn: &mut C, name: &str) -> Result<u64, mysq
 
 #[instrument(skip_all)]
 pub async fn insert(pool: &Pool, p: &ProductInput) -> Result<Product, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let category = category_id(&mut conn, &p.category).await?;
     let now = now_naive();
     conn.exec_drop(
@@ -100,7 +88,7 @@ pub async fn update(
     id: u64,
     p: &ProductInput,
 ) -> Result<Option<Product>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let category = category_id(&mut conn, &p.category).await?;
     conn.exec_drop(
         "UPDATE products SET name = ?, description = ?, price = ?, currency = ?,
@@ -124,7 +112,7 @@ pub async fn update(
 
 #[instrument(skip_all, fields(product_id = id))]
 pub async fn soft_delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE products SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
         (now_naive(), now_naive(), id),
@@ -135,7 +123,7 @@ pub async fn soft_delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Erro
 
 #[instrument(skip_all, fields(product_id = id))]
 pub async fn find(pool: &Pool, id: u64) -> Result<Option<Product>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let row: Option<Row> = conn
         .exec_first(
             format!("{SELECT} WHERE p.id = ? AND p.deleted_at IS NULL"),
@@ -152,7 +140,7 @@ pub async fn find_many(pool: &Pool, ids: &[u64]) -> Result<Vec<Product>, mysql_a
         return Ok(Vec::new());
     }
     let marks = vec!["?"; ids.len()].join(",");
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let rows: Vec<Row> = conn
         .exec(
             format!("{SELECT} WHERE p.id IN ({marks}) AND p.deleted_at IS NULL"),
@@ -169,7 +157,7 @@ pub async fn stocks(pool: &Pool, ids: &[u64]) -> Result<HashMap<u64, i64>, mysql
         return Ok(HashMap::new());
     }
     let marks = vec!["?"; ids.len()].join(",");
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let rows: Vec<(u64, i64)> = conn
         .exec(
             format!("SELECT id, stock FROM products WHERE id IN ({marks})"),
@@ -215,7 +203,7 @@ pub async fn search(
         params.push(hi.into());
     }
     let filter = clauses.join(" AND ");
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let total: Option<u64> = conn
         .exec_first(
             format!("SELECT COUNT(*) FROM products p JOIN categories c ON c.id = p.category_id WHERE {filter}"),
@@ -239,7 +227,7 @@ pub async fn search(
 
 #[instrument(skip_all)]
 pub async fn categories(pool: &Pool) -> Result<Vec<Category>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let rows: Vec<(String, u64)> = conn
         .query(
             "SELECT c.name, COUNT(p.id) FROM categories c
@@ -258,7 +246,7 @@ pub async fn categories(pool: &Pool) -> Result<Vec<Category>, mysql_async::Error
 
 #[instrument(skip_all)]
 pub async fn is_empty(pool: &Pool) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let any: Option<u64> = conn.query_first("SELECT id FROM products LIMIT 1").await?;
     Ok(any.is_none())
 }
@@ -266,7 +254,7 @@ pub async fn is_empty(pool: &Pool) -> Result<bool, mysql_async::Error> {
 /// Live (not deleted) products.
 #[instrument(skip_all)]
 pub async fn count(pool: &Pool) -> Result<u64, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     Ok(conn
         .query_first("SELECT COUNT(*) FROM products WHERE deleted_at IS NULL")
         .await?

@@ -7,7 +7,7 @@ use mysql_async::{Conn, Pool, Row};
 use serde::Serialize;
 use tracing::instrument;
 
-pub use mall_common::contracts::ReservedItem;
+pub use mall_contracts::product::ReservedItem;
 
 use super::now_naive;
 use crate::domain::{ItemQty, Reservation, ReservationStatus as Status};
@@ -39,15 +39,15 @@ const RESERVE: &str = "CALL reserve_v1(?, ?, ?)";
 
 #[instrument(skip_all, fields(order_id = r.order_id))]
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let called = call_reserve(&mut conn, r).await;
-    let called = mall_common::db::after_procedure(&mut conn, called).await;
+    let called = mall_store::db::after_procedure(&mut conn, called).await;
     drop(conn);
     match called {
         // A reservation that exists (a replay, or a concurrent retry that got there first)
         // meets the primary key in the procedure, which rolled back. No look-up first:
         // replays are rare, and a look-up would cost every first attempt a round trip.
-        Err(e) if mall_common::error::is_duplicate_key(&e) => match find(pool, r.order_id).await? {
+        Err(e) if mall_store::db::is_duplicate_key(&e) => match find(pool, r.order_id).await? {
             Some(existing) => Ok(same_or_mismatch(existing, &r.items)),
             None => Err(e),
         },
@@ -131,7 +131,7 @@ pub async fn find(
     pool: &Pool,
     order_id: u64,
 ) -> Result<Option<ReservationView>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let status: Option<String> = conn
         .exec_first(
             "SELECT status FROM reservations WHERE order_id = ?",
@@ -189,7 +189,7 @@ pub enum Transition {
 /// `reserved` → `committed` (idempotent).
 #[instrument(skip_all, fields(order_id))]
 pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     loop {
         // The common case in one autocommit statement; the status is read only to tell
         // why nothing changed.
@@ -230,7 +230,7 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 /// unknown order id is released trivially (the order may have failed before reserving).
 #[instrument(skip_all, fields(order_id))]
 pub async fn release(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
-    let mut tx = mall_common::db::transaction(pool).await?;
+    let mut tx = mall_store::db::transaction(pool).await?;
     // Only the reservation's own row is locked; its items are read without locks. Locking
     // the items too (FOR UPDATE over reservation_items, to save statements) took next-key
     // locks up to the end of that index, where concurrent reservations insert their items

@@ -29,7 +29,7 @@ pub async fn adjust_stock(
     id: u64,
     delta: i64,
 ) -> Result<StockChange, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL AND stock + ? >= 0 AND stock + ? <= ?",
         (delta, now_naive(), id, delta, delta, crate::domain::MAX_STOCK),

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use mall_common::config::ServiceBase;
-use mall_common::testing::{self, TestDb};
+use mall_http::config::ServiceBase;
+use mall_testkit::{self as testing, TestDb};
 use product_service::config::Config;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::respond;
-use mall_common::http::{json_body, require_role, Identity, PageOf, PageQuery, Paging, PathId};
+use mall_contracts::user::UserStats;
+use mall_http::error::respond;
+use mall_http::filters::{json_body, require_role, Identity, PageOf, PageQuery, Paging, PathId};
 use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
 
-use mall_common::http::{json_reply as json, with_state};
+use mall_http::filters::{json_reply as json, with_state};
 
 use super::no_content;
 use crate::domain::Roles;
@@ -58,7 +59,7 @@ pub fn routes(
 
 async fn stats(state: Arc<State>) -> Result<Response, UserError> {
     let users = users::count(&state.pool).await?;
-    Ok(json(StatusCode::OK, &serde_json::json!({ "users": users })))
+    Ok(json(StatusCode::OK, &UserStats { users }))
 }
 
 async fn list(state: Arc<State>, q: PageQuery) -> Result<Response, UserError> {
@@ -94,7 +95,7 @@ async fn revoke_sessions(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "cannot revoke sessions (Redis)");
-            UserError::Unavailable("redis")
+            UserError::Unavailable
         })?;
     refresh::revoke_user(&state.pool, id).await?;
     tracing::info!(

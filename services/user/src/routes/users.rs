@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_common::error::{respond, CommonError};
-use mall_common::http::{identity, json_body, Identity};
+use mall_http::error::{respond, CommonError};
+use mall_http::filters::{identity, json_body, Identity};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use warp::reply::Response;
 use warp::Filter;
 
-use mall_common::http::{json_reply as json, with_state};
+use mall_http::filters::{json_reply as json, with_state};
 
 use super::no_content;
 use crate::domain::{Email, Name, Password, Roles};
@@ -115,7 +115,7 @@ async fn register(
             tracing::info!(user_id = user.id, "user registered");
             Ok(json(StatusCode::CREATED, &user))
         }
-        Err(e) if mall_common::error::is_duplicate_key(&e) => Err(UserError::EmailTaken),
+        Err(e) if mall_store::db::is_duplicate_key(&e) => Err(UserError::EmailTaken),
         Err(e) => Err(e.into()),
     }
 }
@@ -252,7 +252,7 @@ async fn logout(state: Arc<State>, id: Identity) -> Result<Response, UserError> 
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "cannot revoke the sign-in's tokens (Redis)");
-            UserError::Unavailable("redis")
+            UserError::Unavailable
         })?;
     family?;
     tracing::info!(

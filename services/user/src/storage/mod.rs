@@ -3,10 +3,10 @@
 pub mod refresh;
 pub mod users;
 
-pub use mall_common::time::{now_naive, rfc3339};
+pub use mall_runtime::time::{now_naive, rfc3339};
 
 /// The embedded migrations.
-pub const MIGRATIONS: &[mall_common::db::Migration] = &[mall_common::db::Migration {
+pub const MIGRATIONS: &[mall_store::db::Migration] = &[mall_store::db::Migration {
     version: 1,
     name: "users and refresh tokens",
     sql: include_str!("../../migrations/0001_users.sql"),

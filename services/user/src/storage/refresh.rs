@@ -21,7 +21,7 @@ pub struct NewRefresh<'a> {
 
 #[instrument(skip_all, fields(user_id = new.user_id))]
 pub async fn insert(pool: &Pool, new: &NewRefresh<'_>) -> Result<(), mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     insert_on(&mut conn, new).await
 }
 
@@ -76,7 +76,7 @@ pub async fn rotate(
     token_hash: &str,
     next: &Successor<'_>,
 ) -> Result<Rotation, mysql_async::Error> {
-    let mut tx = mall_common::db::transaction(pool).await?;
+    let mut tx = mall_store::db::transaction(pool).await?;
     let row: Option<Presented> = tx
         .exec_first(
             "SELECT user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
@@ -145,7 +145,7 @@ pub async fn revoke_family_of_access(
     pool: &Pool,
     jti: &str,
 ) -> Result<Vec<(String, i64)>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let family: Option<String> = conn
         .exec_first(
             "SELECT family_id FROM refresh_tokens WHERE access_jti = ?",
@@ -161,7 +161,7 @@ pub async fn revoke_family_of_access(
 /// Admin revoke-sessions: every refresh token of the user.
 #[instrument(skip_all, fields(user_id))]
 pub async fn revoke_user(pool: &Pool, user_id: u64) -> Result<(), mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
         (now_naive(), user_id),

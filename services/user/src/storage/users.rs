@@ -42,7 +42,7 @@ pub async fn insert(
     hash: &str,
     roles: &Roles,
 ) -> Result<UserView, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let now = now_naive();
     conn.exec_drop(
         "INSERT INTO users (email, password_hash, name, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -65,7 +65,7 @@ pub async fn credentials(
     pool: &Pool,
     email: &Email,
 ) -> Result<Option<(u64, String, Roles)>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let row: Option<(u64, String, String)> = conn
         .exec_first(
             "SELECT id, password_hash, roles FROM users WHERE email = ?",
@@ -77,7 +77,7 @@ pub async fn credentials(
 
 #[instrument(skip_all, fields(user_id = id))]
 pub async fn find(pool: &Pool, id: u64) -> Result<Option<UserView>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let row: Option<Row> = conn
         .exec_first(format!("SELECT {COLUMNS} FROM users WHERE id = ?"), (id,))
         .await?;
@@ -90,7 +90,7 @@ pub async fn page(
     offset: u64,
     limit: u32,
 ) -> Result<(Vec<UserView>, u64), mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     let rows: Vec<Row> = conn
         .exec(
             format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT ? OFFSET ?"),
@@ -107,7 +107,7 @@ pub async fn set_roles(
     id: u64,
     roles: &Roles,
 ) -> Result<Option<UserView>, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE users SET roles = ?, updated_at = ? WHERE id = ?",
         (roles.to_stored(), now_naive(), id),
@@ -135,7 +135,7 @@ pub async fn ensure_admin(
     match insert(pool, email, &name, hash, &Roles::admin()).await {
         Ok(u) => Ok(u.id),
         // Two slots starting at once: the other one created it.
-        Err(e) if mall_common::error::is_duplicate_key(&e) => Ok(credentials(pool, email)
+        Err(e) if mall_store::db::is_duplicate_key(&e) => Ok(credentials(pool, email)
             .await?
             .map(|c| c.0)
             .unwrap_or_default()),
@@ -145,7 +145,7 @@ pub async fn ensure_admin(
 
 #[instrument(skip_all)]
 pub async fn count(pool: &Pool) -> Result<u64, mysql_async::Error> {
-    let mut conn = mall_common::db::conn(pool).await?;
+    let mut conn = mall_store::db::conn(pool).await?;
     Ok(conn
         .query_first("SELECT COUNT(*) FROM users")
         .await?

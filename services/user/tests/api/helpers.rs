@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mall_common::config::ServiceBase;
-use mall_common::testing::{self, TestDb};
+use mall_http::config::ServiceBase;
+use mall_testkit::{self as testing, TestDb};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use user_service::config::Config;

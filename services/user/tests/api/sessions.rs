@@ -87,7 +87,7 @@ async fn logout_revokes_the_token_and_its_refresh_family_and_publishes() {
     let c = claims(pair["access_token"].as_str().unwrap());
     let jti = c["jti"].as_str().unwrap().to_owned();
 
-    let client = redis::Client::open(mall_common::testing::redis_url()).unwrap();
+    let client = redis::Client::open(mall_testkit::redis_url()).unwrap();
     let mut pubsub = client.get_async_pubsub().await.unwrap();
     pubsub
         .subscribe(format!("{}revocations", app.prefix))

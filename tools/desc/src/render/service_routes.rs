@@ -1,4 +1,4 @@
-//! services/common/src/http/routes.rs: every public route's method and path pattern, from
+//! services/http/src/filters/routes.rs: every public route's method and path pattern, from
 //! which a service names the served methods in the `Allow` header of its own 405.
 
 use std::fmt::Write;
@@ -7,7 +7,7 @@ use super::GENERATOR;
 use crate::model::Mall;
 
 /// Where the table goes.
-pub const PATH: &str = "services/common/src/http/routes.rs";
+pub const PATH: &str = "services/http/src/filters/routes.rs";
 
 /// The text of [`PATH`].
 pub fn render(mall: &Mall) -> String {

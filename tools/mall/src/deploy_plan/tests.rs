@@ -14,17 +14,17 @@ fn krate(name: &str, dir: &str, bins: &[&str], deps: &[&str]) -> Crate {
     }
 }
 
-/// The workspace's shape: every part on mall-common, a tool beside them.
+/// The workspace's shape: every part on mall-runtime, a tool beside them.
 fn workspace() -> Vec<Crate> {
     let mut crates = vec![
-        krate("mall-common", "services/common", &[], &[]),
+        krate("mall-runtime", "services/runtime", &[], &[]),
         krate(
             "auth-proxy",
             "auth-proxy",
             &["auth-proxy"],
-            &["mall-common"],
+            &["mall-runtime"],
         ),
-        krate("mall", "tools/mall", &["mall"], &["mall-common"]),
+        krate("mall", "tools/mall", &["mall"], &["mall-runtime"]),
         krate("mall-desc", "tools/desc", &["mall-desc"], &[]),
     ];
     for svc in ["user", "product", "cart", "order", "payment"] {
@@ -33,7 +33,7 @@ fn workspace() -> Vec<Crate> {
             &bin,
             &format!("services/{svc}"),
             &[&bin],
-            &["mall-common"],
+            &["mall-runtime"],
         ));
     }
     crates
@@ -57,7 +57,7 @@ fn changed_paths_ship_the_parts_whose_image_they_are_in() {
             &["user", "order"],
         ),
         (&["auth-proxy/policy.toml"], &["auth-proxy"]),
-        (&["services/common/src/http/mod.rs"], &all_rust),
+        (&["services/runtime/src/serve.rs"], &all_rust),
         (&["Cargo.lock"], &all_rust),
         (&["compose/Dockerfile"], &all_rust),
         (&[".dockerignore"], &all_rust),
@@ -114,7 +114,7 @@ fn dependencies_count_transitively_but_dev_dependencies_do_not() {
         "contracts",
         "services/contracts",
         &[],
-        &["mall-common"],
+        &["mall-runtime"],
     ));
     crates.push(krate("money", "services/money", &[], &[]));
     for c in crates.iter_mut().filter(|c| c.name == "order-service") {
@@ -163,7 +163,7 @@ fn cargo_metadata_json_becomes_relative_dirs_bins_and_binary_deps() {
             "targets": [{"name": "order_service", "kind": ["lib"]},
                         {"name": "order-service", "kind": ["bin"]}],
             "dependencies": [
-                {"name": "mall-common", "kind": null, "path": "/src/mall/services/common"},
+                {"name": "mall-runtime", "kind": null, "path": "/src/mall/services/runtime"},
                 {"name": "build-helper", "kind": "build", "path": "/src/mall/tools/bh"},
                 {"name": "cart-service", "kind": "dev", "path": "/src/mall/services/cart"},
                 {"name": "serde", "kind": null}
@@ -177,7 +177,7 @@ fn cargo_metadata_json_becomes_relative_dirs_bins_and_binary_deps() {
             "order-service",
             "services/order",
             &["order-service"],
-            &["mall-common", "build-helper"]
+            &["mall-runtime", "build-helper"]
         )]
     );
 }
@@ -205,7 +205,7 @@ fn every_part_of_this_workspace_has_its_crate() {
     let crates = graph::parse(&serde_json::from_slice(&out.stdout).unwrap()).unwrap();
     for part in DEPLOY_ORDER.iter().filter(|p| **p != "edge") {
         let inputs = inputs(part, &crates).unwrap();
-        assert!(inputs.touched_by("services/common/src/lib.rs"), "{part}");
+        assert!(inputs.touched_by("services/runtime/src/lib.rs"), "{part}");
         assert!(inputs.touched_by("Cargo.lock"), "{part}");
     }
     assert!(inputs("user", &crates)

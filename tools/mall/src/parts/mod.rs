@@ -102,7 +102,7 @@ impl fmt::Display for Slot {
 
 /// The `X-Served-By` a slot answers with: the services' own format.
 pub fn served_as(part: &str, slot: Slot, version: &str) -> String {
-    mall_common::config::ServiceInfo {
+    mall_runtime::config::ServiceInfo {
         name: part.to_owned(),
         color: slot.to_string(),
         version: version.to_owned(),

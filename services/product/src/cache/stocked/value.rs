@@ -2,7 +2,7 @@
 //! overlaid on it, for each shape the catalog caches (a product, an optional one, a list, a
 //! page).
 
-use mall_common::http::PageOf;
+use mall_http::filters::PageOf;
 
 use crate::storage::products::Product;
 

@@ -1,7 +1,7 @@
 //! The serving loop every service runs: hyper 1 connections driving the service's warp
 //! filter, with per request the trace id (kept from `X-Trace-Id` if valid, else made), a
 //! request span, the task-local trace id, `X-Trace-Id` and `X-Served-By` on the response,
-//! metrics by route and status, one access line; and graceful shutdown.
+//! metrics by route and status, one access line; graceful shutdown is the runtime's loop.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,17 +11,18 @@ use std::time::{Duration, Instant};
 use http::{HeaderValue, Request};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::config::ServiceInfo;
-use crate::http::{recover, Unmatched};
+use mall_runtime::config::ServiceInfo;
+use mall_runtime::serve::Serving;
+use mall_runtime::trace::{self, TraceId};
+
+use crate::filters::{recover, Unmatched};
 use crate::ops::{self, Metrics, Readiness};
-use crate::trace::{self, TraceId};
 
 /// Everything `serve` needs besides the listener and the shutdown signal.
 pub struct App {
@@ -38,7 +39,7 @@ impl App {
         base: &crate::config::ServiceBase,
         routes: BoxedFilter<(Response,)>,
         pool: &mysql_async::Pool,
-        redis: &crate::cache::Redis,
+        redis: &mall_store::cache::Redis,
         metrics: Arc<Metrics>,
     ) -> Self {
         Self {
@@ -67,7 +68,7 @@ pub async fn serve_and_close(
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to the
-/// grace period.
+/// grace period (the runtime's loop, `mall_runtime::serve`).
 pub async fn serve(
     app: App,
     listener: TcpListener,
@@ -87,53 +88,18 @@ pub async fn serve(
         .recover(recover)
         .unify();
     let svc = warp::service(filter);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let local = listener.local_addr()?;
-    tracing::info!(addr = %local, served_by = %info.served_by(), "listening");
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let svc = svc.clone();
-                let metrics = metrics.clone();
-                let served_by = served_by.clone();
-                let handler = service_fn(move |req: Request<Incoming>| {
-                    let mut svc = svc.clone();
-                    let metrics = metrics.clone();
-                    let served_by = served_by.clone();
-                    async move { handle(&mut svc, req, &metrics, served_by).await }
-                });
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), handler);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-            () = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    tracing::info!(
-        grace_secs = grace.as_secs(),
-        "shutting down; draining in-flight requests"
-    );
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("drained; bye"),
-        () = tokio::time::sleep(grace) => tracing::warn!("grace period over with requests still in flight"),
-    }
+    tracing::info!(addr = %listener.local_addr()?, served_by = %info.served_by(), "listening");
+    let handler = service_fn(move |req: Request<Incoming>| {
+        let mut svc = svc.clone();
+        let metrics = metrics.clone();
+        let served_by = served_by.clone();
+        async move { handle(&mut svc, req, &metrics, served_by).await }
+    });
+    let serving = Serving {
+        grace,
+        max_buf_size: None,
+    };
+    mall_runtime::serve::serve(listener, shutdown, serving, handler).await;
     Ok(())
 }
 
@@ -176,7 +142,7 @@ where
     // Every 405 names the methods served on its path (RFC 9110), from mall.toml's routes.
     if unmatched && resp.status() == http::StatusCode::METHOD_NOT_ALLOWED {
         if let Some(v) =
-            crate::http::allowed_methods(&path).and_then(|a| HeaderValue::from_str(&a).ok())
+            crate::filters::allowed_methods(&path).and_then(|a| HeaderValue::from_str(&a).ok())
         {
             resp.headers_mut().insert(http::header::ALLOW, v);
         }
@@ -227,58 +193,6 @@ pub fn route_label(path: &str) -> String {
         out.push('/');
     }
     out
-}
-
-/// What every service's `main` does after parsing its config: JSON telemetry, bind, run
-/// until SIGTERM/SIGINT, and exit 1 (with the cause logged) if the service fails, 64 if
-/// the address cannot be bound.
-pub async fn launch<F, Fut>(info: &ServiceInfo, listen: std::net::SocketAddr, run: F)
-where
-    F: FnOnce(TcpListener, std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
-    if let Err(e) = crate::telemetry::init(&info.identity()) {
-        eprintln!("{e:#}");
-        std::process::exit(1);
-    }
-    let listener = match TcpListener::bind(listen).await {
-        Ok(l) => l,
-        Err(e) => crate::config::exit_bad_config(&format!("cannot listen on {listen}: {e}")),
-    };
-    if let Err(e) = run(listener, Box::pin(shutdown_signal())).await {
-        tracing::error!(error = format!("{e:#}"), "{} service stopped", info.name);
-        crate::telemetry::shutdown();
-        std::process::exit(1);
-    }
-    crate::telemetry::shutdown();
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received"),
-        () = term => tracing::info!("SIGTERM received"),
-    }
 }
 
 #[cfg(test)]

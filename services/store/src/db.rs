@@ -200,11 +200,17 @@ pub async fn after_procedure<T>(
     result: Result<T, mysql_async::Error>,
 ) -> Result<T, mysql_async::Error> {
     if let Err(e @ mysql_async::Error::Server(_)) = &result {
-        if !crate::error::is_duplicate_key(e) {
+        if !is_duplicate_key(e) {
             conn.query_drop("ROLLBACK").await.ok();
         }
     }
     result
+}
+
+/// True when a MySQL error is a duplicate-key violation (1062): the one place that maps
+/// unique constraints to 409.
+pub fn is_duplicate_key(err: &mysql_async::Error) -> bool {
+    matches!(err, mysql_async::Error::Server(e) if e.code == 1062)
 }
 
 mod sha2_lite {

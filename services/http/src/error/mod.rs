@@ -1,7 +1,9 @@
 //! The one error body of API.md, and the pattern every service's error enum follows.
 //!
-//! A service defines its own `thiserror` enum, implements [`ApiError`] for it (status, code,
-//! public message) and answers with [`ApiError::into_response`]. Internal variants answer a
+//! A service defines its own `thiserror` enum with a `Common(CommonError)` variant beside
+//! its own, implements [`ServiceError`] for it (one match: the shared error, or an own
+//! variant's status and code; its public message is its `Display`), and answers with
+//! [`ApiError::into_response`], which the blanket implementation gives it. Internal variants answer a
 //! fixed message; their cause chain is logged once, inside the request span (so with the
 //! trace id), and never sent.
 
@@ -9,7 +11,11 @@ use http::StatusCode;
 use serde::Serialize;
 use warp::reply::Response;
 
-use crate::trace;
+use mall_runtime::trace;
+
+mod service;
+
+pub use service::{Answer, ServiceError};
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -30,7 +36,7 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
 
 /// The standard error response with one more member beside `error`: a detail of an
 /// internal call's refusal that its caller reads as a field (product's `out_of_stock`,
-/// `mall_common::contracts::OutOfStock`), never out of the message's text.
+/// `mall_contracts::OutOfStock`), never out of the message's text.
 pub fn error_response_with<D: Serialize>(
     status: StatusCode,
     code: &str,
@@ -117,34 +123,6 @@ pub trait ApiError: std::error::Error + Sized + 'static {
     }
 }
 
-/// For a service error enum with a `Common(CommonError)` variant: the conversions from
-/// database and internal errors, and `validation` / `not_found` / `conflict` shorthands.
-#[macro_export]
-macro_rules! service_error_basics {
-    ($t:ty) => {
-        impl From<::mysql_async::Error> for $t {
-            fn from(e: ::mysql_async::Error) -> Self {
-                Self::Common($crate::error::CommonError::Db(e))
-            }
-        }
-        impl From<::anyhow::Error> for $t {
-            fn from(e: ::anyhow::Error) -> Self {
-                Self::Common($crate::error::CommonError::Internal(e))
-            }
-        }
-        impl $t {
-            #[allow(dead_code)]
-            pub fn validation(msg: impl Into<String>) -> Self {
-                Self::Common($crate::error::CommonError::Validation(msg.into()))
-            }
-            #[allow(dead_code)]
-            pub fn not_found(msg: impl Into<String>) -> Self {
-                Self::Common($crate::error::CommonError::NotFound(msg.into()))
-            }
-        }
-    };
-}
-
 /// Errors common to every service, usable directly or wrapped by a service enum with
 /// `#[error(transparent)] Common(#[from] CommonError)`.
 #[derive(Debug, thiserror::Error)]
@@ -183,12 +161,12 @@ impl CommonError {
     /// service_unavailable` with `Retry-After` instead of 500.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Self::Db(e) => crate::db::is_unavailable(e),
+            Self::Db(e) => mall_store::db::is_unavailable(e),
             Self::Redis(e) => redis_unavailable(e),
             Self::Internal(e) => e.chain().any(|cause| {
                 cause
                     .downcast_ref::<mysql_async::Error>()
-                    .is_some_and(crate::db::is_unavailable)
+                    .is_some_and(mall_store::db::is_unavailable)
                     || cause
                         .downcast_ref::<redis::RedisError>()
                         .is_some_and(redis_unavailable)
@@ -249,17 +227,10 @@ impl ApiError for CommonError {
     }
 }
 
-/// True when a MySQL error is a duplicate-key violation (1062): the one place that maps
-/// unique constraints to 409.
-pub fn is_duplicate_key(err: &mysql_async::Error) -> bool {
-    matches!(err, mysql_async::Error::Server(e) if e.code == 1062)
-}
-
 /// Answers with the `Ok` response or the error's response; handlers end with this.
 pub fn respond<E: ApiError>(result: Result<Response, E>) -> Result<Response, warp::Rejection> {
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
 #[cfg(test)]
-#[path = "error_tests.rs"]
 mod tests;

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::trace;
+use mall_runtime::trace;
 
 #[derive(Clone, Debug)]
 pub struct ServiceClient {
@@ -59,6 +59,18 @@ impl ServiceClient {
             .await
             .with_context(|| format!("while calling POST {path}"))?;
         Self::decode(resp, path).await
+    }
+
+    /// Sends a request without a body; any answer but 2xx is an error naming the call.
+    pub async fn send_ok(&self, method: reqwest::Method, path: &str) -> anyhow::Result<()> {
+        let resp = self
+            .request(method.clone(), path)
+            .send()
+            .await
+            .with_context(|| format!("while calling {method} {path}"))?;
+        let status = resp.status();
+        anyhow::ensure!(status.is_success(), "{method} {path} answered {status}");
+        Ok(())
     }
 
     /// A 2xx answer's JSON as `T`; any other status is an error naming `what` (the path).

@@ -8,8 +8,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use warp::{Filter, Reply};
 
 use super::*;
-use crate::client::ServiceClient;
-use crate::telemetry::{capture::Captured, Identity, JsonLayer};
+use mall_contracts::ServiceClient;
+use mall_runtime::telemetry::{capture::Captured, Identity, JsonLayer};
 
 fn captured() -> &'static Captured {
     static CAPTURED: OnceLock<Captured> = OnceLock::new();

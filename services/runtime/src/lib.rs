@@ -1,7 +1,8 @@
-//! What every mall service shares, so no service copies it: typed config, JSON telemetry,
-//! trace ids, the standard error body, `/health` `/ready` `/metrics`, MySQL and Redis
-//! setup with embedded migrations, the contract's limits, the service-to-service HTTP client, and the server loop
-//! (trace-id filter, request span, metrics, `X-Served-By`, graceful shutdown).
+//! What every mall process runs on, the services and auth-proxy alike: the shared flags
+//! ([`config::RuntimeArgs`], exit 64 on bad configuration), JSON telemetry through a log
+//! buffer, trace ids carried task-locally, [`launch`] (telemetry, bind, run until SIGTERM)
+//! and the HTTP/1 serving loop with graceful shutdown ([`serve::serve`]). Nothing here
+//! knows about a database, Redis or warp: those are `mall-store` and `mall-http`.
 
 /// Every service and auth-proxy allocate with mimalloc instead of glibc's malloc:
 /// `scripts/bench mix` under perf found 15-18 % of each service's CPU in glibc's
@@ -11,18 +12,11 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-pub mod cache;
-pub mod client;
 pub mod config;
-pub mod contracts;
-pub mod db;
-pub mod error;
-pub mod http;
-pub mod limits;
 pub mod logbuf;
-pub mod ops;
-pub mod server;
+pub mod serve;
 pub mod telemetry;
-pub mod testing;
 pub mod time;
 pub mod trace;
+
+pub use serve::{launch, shutdown_signal};

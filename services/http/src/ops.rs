@@ -12,8 +12,8 @@ use serde_json::json;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-use crate::cache::Redis;
 use crate::config::ServiceInfo;
+use mall_store::cache::Redis;
 
 /// Prometheus registry with the request metrics; services register their own on it too.
 pub struct Metrics {
