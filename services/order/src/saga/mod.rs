@@ -3,6 +3,8 @@
 //! step is idempotent and every status change conditional, so a request, a retry and the
 //! reconciler can all work on one order without charging twice or leaking stock.
 
+pub mod checkout;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::clients::{ChargeRequest, PaymentStatus, ReserveRequest, Reserved};
