@@ -13,8 +13,8 @@
 --   not know is an error, not a guess).
 -- - The statuses spelled here ('reserved', 'committed', 'released') are the Rust enum
 --   ReservationStatus's names (domain/reservation.rs), and the guards below are its
---   can_commit / can_release: a contract test calls each procedure from every status and
---   checks it against them.
+--   can_commit / can_release: tests/api/reservation_rule.rs calls each procedure from
+--   every status and checks it against them.
 -- - Local variables that hold a status are declared ascii / ascii_bin like the column:
 --   undeclared ones would take the database's default (utf8mb4_unicode_ci), and
 --   `v_status = 'reserved'` would then compare case-insensitively.

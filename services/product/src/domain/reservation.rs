@@ -99,7 +99,7 @@ mod tests {
 /// spelling of these names in the service's Rust. `reserved` → `committed` (the order was
 /// paid); `reserved` or `committed` → `released` (its stock went back: a failed or cancelled
 /// order). The stored procedures that apply these moves (migrations/0003) spell the names
-/// and guards in SQL; tests/api/reservation_procedures.rs calls them from every status and
+/// and guards in SQL; tests/api/reservation_rule.rs calls them from every status and
 /// checks them against [`ReservationMove::effect_on`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
