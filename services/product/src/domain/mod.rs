@@ -7,7 +7,9 @@ use serde::Deserialize;
 mod reservation;
 mod search;
 
-pub use reservation::{ItemQty, Reservation, ReservationStatus, ReserveBody};
+pub use reservation::{
+    ItemQty, MoveEffect, Reservation, ReservationMove, ReservationStatus, ReserveBody,
+};
 pub use search::{Search, SearchQuery, Sort};
 
 /// The create body (`POST /api/products`).

@@ -96,8 +96,11 @@ mod tests {
 }
 
 /// Where a reservation is (`reservations.status`, the internal API's `status`): the only
-/// spelling of these names in the service. `reserved` → `committed` (the order was paid);
-/// `reserved` or `committed` → `released` (its stock went back: a failed or cancelled order).
+/// spelling of these names in the service's Rust. `reserved` → `committed` (the order was
+/// paid); `reserved` or `committed` → `released` (its stock went back: a failed or cancelled
+/// order). The stored procedures that apply these moves (migrations/0003) spell the names
+/// and guards in SQL; tests/api/reservation_rule.rs calls them from every status and
+/// checks them against [`ReservationMove::effect_on`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReservationStatus {
@@ -132,6 +135,54 @@ impl ReservationStatus {
     }
 }
 
+/// A move of a reservation after its insert (which is `reserve`, into `reserved`): each
+/// goes to one status, from the statuses [`ReservationStatus`] allows it from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReservationMove {
+    /// `POST /internal/reservations/{id}/commit`.
+    Commit,
+    /// `POST /internal/reservations/{id}/release`: puts the stock back.
+    Release,
+}
+
+/// What a move does to a reservation in a given status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoveEffect {
+    /// The move applies: the reservation goes to the move's target.
+    Applies,
+    /// The reservation is at the move's target already: nothing to do (a replay).
+    AlreadyDone,
+    /// The move is not allowed from there.
+    Refused,
+}
+
+impl ReservationMove {
+    pub const ALL: [Self; 2] = [Self::Commit, Self::Release];
+
+    pub fn target(self) -> ReservationStatus {
+        match self {
+            Self::Commit => ReservationStatus::Committed,
+            Self::Release => ReservationStatus::Released,
+        }
+    }
+
+    /// The move from `from`: allowed as [`ReservationStatus`] says, idempotent at its
+    /// target, refused anywhere else.
+    pub fn effect_on(self, from: ReservationStatus) -> MoveEffect {
+        let allowed = match self {
+            Self::Commit => from.can_commit(),
+            Self::Release => from.can_release(),
+        };
+        if allowed {
+            MoveEffect::Applies
+        } else if from == self.target() {
+            MoveEffect::AlreadyDone
+        } else {
+            MoveEffect::Refused
+        }
+    }
+}
+
 #[cfg(test)]
 mod status_tests {
     use super::ReservationStatus as S;
@@ -148,5 +199,22 @@ mod status_tests {
         assert!(!S::Released.can_commit());
         assert!(S::Reserved.can_release() && S::Committed.can_release());
         assert!(!S::Released.can_release());
+    }
+
+    #[test]
+    fn every_move_from_every_status() {
+        use super::{MoveEffect as E, ReservationMove as M};
+        let table = [
+            (M::Commit, S::Reserved, E::Applies),
+            (M::Commit, S::Committed, E::AlreadyDone),
+            (M::Commit, S::Released, E::Refused),
+            (M::Release, S::Reserved, E::Applies),
+            (M::Release, S::Committed, E::Applies),
+            (M::Release, S::Released, E::AlreadyDone),
+        ];
+        assert_eq!(table.len(), M::ALL.len() * S::ALL.len());
+        for (m, from, effect) in table {
+            assert_eq!(m.effect_on(from), effect, "{m:?} from {from:?}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
 
-use crate::domain::{Reservation, ReservationStatus, ReserveBody};
+use crate::domain::{Reservation, ReservationMove, ReservationStatus, ReserveBody};
 use crate::error::ProductError;
 use crate::storage::products;
 use crate::storage::reservations::{self, Reserve, Transition};
@@ -44,11 +44,13 @@ pub fn routes(
     let commit = warp::path!("internal" / "reservations" / u64 / "commit")
         .and(warp::post())
         .and(with_state(state.clone()))
-        .and_then(|id, s| async move { respond(transition(s, id, true).await) });
+        .and_then(|id, s| async move { respond(transition(s, id, ReservationMove::Commit).await) });
     let release = warp::path!("internal" / "reservations" / u64 / "release")
         .and(warp::post())
         .and(with_state(state.clone()))
-        .and_then(|id, s| async move { respond(transition(s, id, false).await) });
+        .and_then(
+            |id, s| async move { respond(transition(s, id, ReservationMove::Release).await) },
+        );
     let stats = warp::path!("internal" / "products" / "stats")
         .and(warp::get())
         .and(with_state(state))
@@ -128,12 +130,11 @@ async fn get(state: Arc<State>, order_id: u64) -> Result<Response, ProductError>
 async fn transition(
     state: Arc<State>,
     order_id: u64,
-    commit: bool,
+    step: ReservationMove,
 ) -> Result<Response, ProductError> {
-    let outcome = if commit {
-        reservations::commit(&state.pool, order_id).await?
-    } else {
-        reservations::release(&state.pool, order_id).await?
+    let outcome = match step {
+        ReservationMove::Commit => reservations::commit(&state.pool, order_id).await?,
+        ReservationMove::Release => reservations::release(&state.pool, order_id).await?,
     };
     // `none`: a release of an order that never reserved (nothing to put back).
     let status = match outcome {
@@ -145,12 +146,7 @@ async fn transition(
         Transition::NotFound => return Err(ProductError::not_found("no such reservation")),
         Transition::Refused(why) => return Err(ProductError::Conflict(why)),
     };
-    tracing::info!(
-        order_id,
-        status,
-        "reservation {}",
-        if commit { "committed" } else { "released" }
-    );
+    tracing::info!(order_id, status, "reservation {}", step.target().as_str());
     Ok(json(
         StatusCode::OK,
         &serde_json::json!({ "order_id": order_id, "status": status }),

@@ -1,5 +1,6 @@
 //! SQL for the catalog's own database.
 
+mod answers;
 pub mod products;
 pub mod reservations;
 pub mod stock;
@@ -16,5 +17,10 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         version: 2,
         name: "reserve_v1 procedure",
         sql: include_str!("../../migrations/0002_reserve_procedure.sql"),
+    },
+    mall_store::db::Migration {
+        version: 3,
+        name: "reservation procedures: reserve_v2, commit, release",
+        sql: include_str!("../../migrations/0003_reservation_procedures.sql"),
     },
 ];

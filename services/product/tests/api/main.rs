@@ -9,4 +9,6 @@ mod catalog;
 mod helpers;
 mod outage;
 mod reservation_answers;
+mod reservation_procedures;
+mod reservation_rule;
 mod reservations;

@@ -1,0 +1,108 @@
+//! A reservation's rule is written once in Rust (domain/reservation.rs: `ReservationStatus`'s
+//! `can_commit` / `can_release`, `ReservationMove::effect_on`) and applied by stored
+//! procedures (migrations/0003) that spell it again in SQL. These tests prove that the two
+//! agree: each move's procedure, called from every status, does what the domain says, and
+//! from a status the domain does not know it moves nothing.
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+use product_service::domain::{MoveEffect, ReservationMove as Move, ReservationStatus as Status};
+
+use crate::helpers::spawn_app;
+use crate::reservation_procedures::{commit, connect, product, release, stocks, stored, NOW};
+
+const QUANTITY: i64 = 2;
+
+/// A reservation of `QUANTITY` of `product_id` in `status`, written directly.
+async fn put(conn: &mut Conn, order_id: u64, status: &str, product_id: u64) {
+    conn.exec_drop(
+        "INSERT INTO reservations (order_id, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?)",
+        (order_id, status, NOW, NOW),
+    )
+    .await
+    .unwrap();
+    conn.exec_drop(
+        "INSERT INTO reservation_items (order_id, product_id, quantity, price)
+         VALUES (?, ?, ?, 100)",
+        (order_id, product_id, QUANTITY),
+    )
+    .await
+    .unwrap();
+}
+
+/// The move's procedure: `outcome, status` of its answer.
+async fn call(conn: &mut Conn, m: Move, order_id: u64) -> (String, Option<String>) {
+    let later = "2030-02-03 04:05:06.000007";
+    match m {
+        Move::Commit => commit(conn, order_id, later).await,
+        Move::Release => {
+            let (outcome, status, _) = release(conn, order_id, later).await;
+            (outcome, status)
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_move_from_every_status_does_what_the_domain_says() {
+    let app = spawn_app().await;
+    let p = product(&app, "P", 100, 50).await;
+    let mut conn = connect(&app).await;
+    let mut order_id = 0;
+    let mut pairs = 0;
+
+    for from in Status::ALL {
+        for m in Move::ALL {
+            order_id += 1;
+            put(&mut conn, order_id, from.as_str(), p).await;
+            let before = stocks(&mut conn, &[p]).await[0];
+
+            let (outcome, answered) = call(&mut conn, m, order_id).await;
+
+            let effect = m.effect_on(from);
+            let (want, after) = match effect {
+                MoveEffect::Applies => ("moved", m.target()),
+                MoveEffect::AlreadyDone => ("unchanged", from),
+                MoveEffect::Refused => ("refused", from),
+            };
+            let case = format!("{m:?} from {from:?}");
+            assert_eq!(outcome, want, "{case}");
+            assert_eq!(answered.as_deref(), Some(after.as_str()), "{case}");
+            let (status, _) = stored(&mut conn, order_id).await.unwrap();
+            assert_eq!(status, after.as_str(), "{case}: stored");
+            let restocked = match (effect, m) {
+                (MoveEffect::Applies, Move::Release) => QUANTITY,
+                _ => 0,
+            };
+            let stock = stocks(&mut conn, &[p]).await[0];
+            assert_eq!(stock, before + restocked, "{case}: stock");
+            pairs += 1;
+        }
+    }
+    assert_eq!(pairs, 6, "every (status, move) pair");
+}
+
+#[tokio::test]
+async fn a_status_outside_the_domain_moves_nowhere_and_the_service_errs() {
+    let app = spawn_app().await;
+    let p = product(&app, "P", 100, 50).await;
+    let mut conn = connect(&app).await;
+
+    // Statuses compare exactly (ascii_bin), as the column does: `RESERVED` is no status.
+    for (order_id, status) in [(1, "RESERVED"), (2, "Committed"), (3, "cancelled")] {
+        put(&mut conn, order_id, status, p).await;
+        for m in Move::ALL {
+            let answer = call(&mut conn, m, order_id).await;
+
+            assert_eq!(answer, ("refused".into(), Some(status.into())), "{m:?}");
+            assert_eq!(stored(&mut conn, order_id).await.unwrap().0, status);
+            assert_eq!(stocks(&mut conn, &[p]).await, [50]);
+            let path = match m {
+                Move::Commit => format!("/internal/reservations/{order_id}/commit"),
+                Move::Release => format!("/internal/reservations/{order_id}/release"),
+            };
+            let r = app.http.post(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), 500, "{path}: an unknown status is an error");
+        }
+    }
+}
