@@ -1,22 +1,8 @@
 //! A stock reservation for checkout (`POST /internal/reservations`), checked.
 
-use serde::{Deserialize, Serialize};
-
-/// One line of a reservation.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ItemQty {
-    pub product_id: u64,
-    pub quantity: u32,
-}
-
-/// `POST /internal/reservations`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReserveBody {
-    pub order_id: u64,
-    pub items: Vec<ItemQty>,
-}
+/// One line of a reservation and the request itself: the contract order sends
+/// (`mall_contracts::product`).
+pub use mall_contracts::product::{ItemQty, ReserveRequest as ReserveBody};
 
 /// A checked reservation: 1–100 distinct products, quantities 1–999, sorted by product id
 /// (rows are always locked in that order, so two reservations never deadlock).
@@ -95,45 +81,14 @@ mod tests {
     }
 }
 
-/// Where a reservation is (`reservations.status`, the internal API's `status`): the only
-/// spelling of these names in the service's Rust. `reserved` → `committed` (the order was
-/// paid); `reserved` or `committed` → `released` (its stock went back: a failed or cancelled
-/// order). The stored procedures that apply these moves (migrations/0003) spell the names
-/// and guards in SQL; tests/api/reservation_rule.rs calls them from every status and
-/// checks them against [`ReservationMove::effect_on`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReservationStatus {
-    Reserved,
-    Committed,
-    Released,
-}
-
-impl ReservationStatus {
-    pub const ALL: [Self; 3] = [Self::Reserved, Self::Committed, Self::Released];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reserved => "reserved",
-            Self::Committed => "committed",
-            Self::Released => "released",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
-    /// A commit moves only a `reserved` reservation; a `committed` one is committed already.
-    pub fn can_commit(self) -> bool {
-        self == Self::Reserved
-    }
-
-    /// A release restocks a `reserved` or `committed` reservation, once.
-    pub fn can_release(self) -> bool {
-        self != Self::Released
-    }
-}
+/// Where a reservation is (`reservations.status`, the internal API's `status`): the
+/// contract's enum (`mall_contracts::product::ReservationStatus`, the only spelling of these
+/// names in Rust), with its moves: `reserved` → `committed` (the order was paid); `reserved`
+/// or `committed` → `released` (its stock went back: a failed or cancelled order). The
+/// stored procedures that apply these moves (migrations/0003) spell the names and guards in
+/// SQL; tests/api/reservation_rule.rs calls them from every status and checks them against
+/// [`ReservationMove::effect_on`].
+pub use mall_contracts::product::ReservationStatus;
 
 /// A move of a reservation after its insert (which is `reserve`, into `reserved`): each
 /// goes to one status, from the statuses [`ReservationStatus`] allows it from.
@@ -184,26 +139,11 @@ impl ReservationMove {
 }
 
 #[cfg(test)]
-mod status_tests {
-    use super::ReservationStatus as S;
-
-    #[test]
-    fn names_round_trip_and_moves_go_forward_only() {
-        for s in S::ALL {
-            assert_eq!(S::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-        }
-        assert_eq!(S::parse("Reserved"), None);
-        assert_eq!(S::parse("none"), None);
-        assert!(S::Reserved.can_commit() && !S::Committed.can_commit());
-        assert!(!S::Released.can_commit());
-        assert!(S::Reserved.can_release() && S::Committed.can_release());
-        assert!(!S::Released.can_release());
-    }
+mod move_tests {
+    use super::{MoveEffect as E, ReservationMove as M, ReservationStatus as S};
 
     #[test]
     fn every_move_from_every_status() {
-        use super::{MoveEffect as E, ReservationMove as M};
         let table = [
             (M::Commit, S::Reserved, E::Applies),
             (M::Commit, S::Committed, E::AlreadyDone),

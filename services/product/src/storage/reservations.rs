@@ -6,7 +6,6 @@
 
 use mysql_async::prelude::{FromRow, Queryable};
 use mysql_async::{Conn, Pool};
-use serde::Serialize;
 use tracing::instrument;
 
 pub use mall_contracts::product::ReservedItem;
@@ -15,12 +14,8 @@ use super::answers::{self, Moved, Reserved};
 use super::now_naive;
 use crate::domain::{ItemQty, Reservation, ReservationStatus as Status};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ReservationView {
-    pub order_id: u64,
-    pub status: Status,
-    pub items: Vec<ReservedItem>,
-}
+/// A reservation as product answers it: the contract order reads.
+pub use mall_contracts::product::Reservation as ReservationView;
 
 pub enum Reserve {
     Done(ReservationView),
