@@ -39,6 +39,18 @@ impl PaymentStatus {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
+
+    /// The one status a payment reaches this one from, `None` for `pending` (where a
+    /// payment starts): the gateway's answer settles a `pending` payment `approved` or
+    /// `declined` (or declines one it never saw), a refund moves `approved` to `refunded`.
+    /// The only statement of the payment's moves: storage guards every update with it.
+    pub fn comes_from(self) -> Option<Self> {
+        match self {
+            Self::Pending => None,
+            Self::Approved | Self::Declined => Some(Self::Pending),
+            Self::Refunded => Some(Self::Approved),
+        }
+    }
 }
 
 /// `POST /internal/payments`: charge an order once (idempotent on the order id). The card
@@ -119,6 +131,23 @@ mod tests {
             assert_eq!(serde_json::from_str::<PaymentStatus>(&json).unwrap(), s);
         }
         assert_eq!(PaymentStatus::parse("paid"), None);
+    }
+
+    #[test]
+    fn payments_move_forward_only() {
+        use PaymentStatus as S;
+        let moves: Vec<(S, S)> = S::ALL
+            .into_iter()
+            .filter_map(|to| to.comes_from().map(|from| (from, to)))
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                (S::Pending, S::Approved),
+                (S::Pending, S::Declined),
+                (S::Approved, S::Refunded)
+            ]
+        );
     }
 
     #[test]

@@ -81,8 +81,16 @@ pub async fn insert_pending(
     let inserted = conn
         .exec_drop(
             "INSERT INTO payments (order_id, user_id, amount, currency, status, created_at, updated_at)
-             VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-            (p.order_id, p.user_id, p.amount, &p.currency, now, now),
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                p.order_id,
+                p.user_id,
+                p.amount,
+                &p.currency,
+                Status::Pending.as_str(),
+                now,
+                now,
+            ),
         )
         .await;
     match inserted {
@@ -154,8 +162,8 @@ pub async fn claim_attempt(
 ) -> Result<bool, mysql_async::Error> {
     let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
-        "UPDATE payments SET updated_at = ? WHERE id = ? AND status = 'pending'",
-        (now, id),
+        "UPDATE payments SET updated_at = ? WHERE id = ? AND status = ?",
+        (now, id, Status::Pending.as_str()),
     )
     .await?;
     Ok(conn.affected_rows() == 1)
@@ -172,11 +180,12 @@ pub async fn settle(
     charge_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Payment>, mysql_async::Error> {
+    let from = prior(status, Status::Pending)?;
     let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
         "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
-         WHERE id = ? AND status = 'pending'",
-        (status.as_str(), charge_id, now, p.id),
+         WHERE id = ? AND status = ?",
+        (status.as_str(), charge_id, now, p.id, from.as_str()),
     )
     .await?;
     if conn.affected_rows() != 1 {
@@ -202,11 +211,18 @@ pub async fn decline_untouched(
     seen_updated_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
+    let from = prior(Status::Declined, Status::Pending)?;
     let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
-        "UPDATE payments SET status = 'declined', updated_at = ?
-         WHERE id = ? AND status = 'pending' AND updated_at = ?",
-        (now, id, seen_updated_at),
+        "UPDATE payments SET status = ?, updated_at = ?
+         WHERE id = ? AND status = ? AND updated_at = ?",
+        (
+            Status::Declined.as_str(),
+            now,
+            id,
+            from.as_str(),
+            seen_updated_at,
+        ),
     )
     .await?;
     Ok(conn.affected_rows() == 1)
@@ -219,11 +235,29 @@ pub async fn mark_refunded(
     id: u64,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
+    let from = prior(Status::Refunded, Status::Approved)?;
     let mut conn = mall_store::db::conn(pool).await?;
     conn.exec_drop(
-        "UPDATE payments SET status = 'refunded', updated_at = ? WHERE id = ? AND status = 'approved'",
-        (now, id),
+        "UPDATE payments SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+        (Status::Refunded.as_str(), now, id, from.as_str()),
     )
     .await?;
     Ok(conn.affected_rows() == 1)
+}
+
+/// The status a move to `to` starts from, as `PaymentStatus::comes_from` says, checked to be
+/// the one this caller's statement was written for (`expected`): a move the enum does not
+/// allow is an error before any SQL runs.
+fn prior(to: Status, expected: Status) -> Result<Status, mysql_async::Error> {
+    match to.comes_from() {
+        Some(from) if from == expected => Ok(from),
+        _ => Err(mysql_async::Error::Other(
+            format!(
+                "a payment never moves to {} from {}",
+                to.as_str(),
+                expected.as_str()
+            )
+            .into(),
+        )),
+    }
 }
