@@ -50,7 +50,11 @@ pub fn parts(mall: &Mall) -> String {
             p.ready
         );
         if let Some(db) = &p.database {
-            let _ = writeln!(out, "    database: {{name: {}, user: {}}}", db.name, db.user);
+            let _ = writeln!(
+                out,
+                "    database: {{name: {}, user: {}}}",
+                db.name, db.user
+            );
         }
     }
     out
@@ -58,14 +62,18 @@ pub fn parts(mall: &Mall) -> String {
 
 /// files/upstreams/<part>.conf: one upstream, the part's Service (its selector names the
 /// live slot, so a switch changes no nginx file). The name resolves once, at start, to the
-/// Service's cluster IP, which stays the same while the Service exists.
+/// Service's cluster IP, which stays the same while the Service exists. A kept-alive
+/// connection stays with the pod it was opened to whatever the selector says, so none is
+/// kept longer than a second: a switch reaches every request within about a second.
 pub fn upstream(mall: &Mall, part: &Part) -> String {
     format!(
         "# Generated from mall.toml by `{GENERATOR}`; do not edit.\n\
          # {name} on Kubernetes: its Service, whose selector names the live slot.\n\
+         # keepalive_time: a connection stays with its pod after a switch; 1 s at most.\n\
          upstream {ident}_live {{\n\
          \x20   server {name}:{port};\n\
          \x20   keepalive 32;\n\
+         \x20   keepalive_time 1s;\n\
          \x20   keepalive_timeout 60s;\n\
          }}\n",
         name = part.name,

@@ -45,21 +45,45 @@ fn every_slot_part_runs_blue_and_green_on_its_port_with_its_probes() {
                 let name = format!("{}-{slot}", part.name);
                 let d = get(&docs, "Deployment", &name, &render);
                 let c = &d["spec"]["template"]["spec"]["containers"][0];
-                assert_eq!(c["ports"][0]["containerPort"].as_u64(), Some(port), "{render} {name}");
-                assert_eq!(c["readinessProbe"]["httpGet"]["path"].as_str(), Some(part.ready.as_str()));
-                assert_eq!(c["livenessProbe"]["httpGet"]["path"].as_str(), Some(part.health.as_str()));
+                assert_eq!(
+                    c["ports"][0]["containerPort"].as_u64(),
+                    Some(port),
+                    "{render} {name}"
+                );
+                assert_eq!(
+                    c["readinessProbe"]["httpGet"]["path"].as_str(),
+                    Some(part.ready.as_str())
+                );
+                assert_eq!(
+                    c["livenessProbe"]["httpGet"]["path"].as_str(),
+                    Some(part.health.as_str())
+                );
                 let image = c["image"].as_str().unwrap_or_default();
-                assert!(image.contains(&format!("/{}:", part.binary)), "{render} {name}: {image}");
-                assert_eq!(d["spec"]["template"]["metadata"]["labels"]["mall/slot"].as_str(), Some(slot));
+                assert!(
+                    image.contains(&format!("/{}:", part.binary)),
+                    "{render} {name}: {image}"
+                );
+                assert_eq!(
+                    d["spec"]["template"]["metadata"]["labels"]["mall/slot"].as_str(),
+                    Some(slot)
+                );
                 get(&docs, "PodDisruptionBudget", &name, &render);
                 if render != "dev" {
                     get(&docs, "HorizontalPodAutoscaler", &name, &render);
                 }
             }
             let s = get(&docs, "Service", &part.name, &render);
-            assert_eq!(s["spec"]["ports"][0]["port"].as_u64(), Some(port), "{render}");
+            assert_eq!(
+                s["spec"]["ports"][0]["port"].as_u64(),
+                Some(port),
+                "{render}"
+            );
             let live = s["spec"]["selector"]["mall/slot"].as_str();
-            assert!(matches!(live, Some("blue" | "green")), "{render} {}", part.name);
+            assert!(
+                matches!(live, Some("blue" | "green")),
+                "{render} {}",
+                part.name
+            );
             let np = get(&docs, "NetworkPolicy", &part.name, &render);
             let rule = &np["spec"]["ingress"][0];
             assert_eq!(rule["ports"][0]["port"].as_u64(), Some(port));
@@ -83,12 +107,21 @@ fn the_edge_routes_every_location_to_its_services_service() {
         let select = cm["data"]["select.inc"].as_str().expect("select.inc");
         for part in mall.slot_parts() {
             let ident = part.ident();
-            assert!(select.contains(&format!("set ${ident}_up {ident}_live;")), "{render}");
+            assert!(
+                select.contains(&format!("set ${ident}_up {ident}_live;")),
+                "{render}"
+            );
             let conf = cm["data"][format!("{}.conf", part.name).as_str()]
                 .as_str()
                 .unwrap_or_else(|| panic!("{render}: no upstream file of {}", part.name));
-            assert!(conf.contains(&format!("upstream {ident}_live {{")), "{render}");
-            assert!(conf.contains(&format!("server {}:{port};", part.name)), "{render}");
+            assert!(
+                conf.contains(&format!("upstream {ident}_live {{")),
+                "{render}"
+            );
+            assert!(
+                conf.contains(&format!("server {}:{port};", part.name)),
+                "{render}"
+            );
         }
         // Every route and location of mall.toml lands on a part the chart serves.
         for service in mall
@@ -106,7 +139,11 @@ fn the_edge_routes_every_location_to_its_services_service() {
             .iter()
             .filter_map(|p| p["containerPort"].as_u64())
             .collect();
-        assert_eq!(ports, [8080, 8081], "{render}: public and internal listeners");
+        assert_eq!(
+            ports,
+            [8080, 8081],
+            "{render}: public and internal listeners"
+        );
         let internal = get(&docs, "Service", "edge-internal", &render);
         assert_eq!(internal["spec"]["type"].as_str(), Some("ClusterIP"));
     }
@@ -119,12 +156,25 @@ fn stand_ins_and_the_dev_database_only_in_dev() {
     for (render, docs) in renders() {
         let dev = render == "dev";
         for part in mall.parts.iter().filter(|p| !p.slots) {
-            assert_eq!(find(&docs, "Deployment", &part.name).is_some(), dev, "{render} {}", part.name);
+            assert_eq!(
+                find(&docs, "Deployment", &part.name).is_some(),
+                dev,
+                "{render} {}",
+                part.name
+            );
         }
-        assert_eq!(find(&docs, "StatefulSet", "mysql").is_some(), dev, "{render}");
+        assert_eq!(
+            find(&docs, "StatefulSet", "mysql").is_some(),
+            dev,
+            "{render}"
+        );
         let job = get(&docs, "Job", "db-setup", &render);
         let hook = job["metadata"]["annotations"]["helm.sh/hook"].as_str();
-        assert_eq!(hook.is_some(), !dev, "{render}: db-setup is a hook unless the database is in the release");
+        assert_eq!(
+            hook.is_some(),
+            !dev,
+            "{render}: db-setup is a hook unless the database is in the release"
+        );
     }
 }
 
@@ -138,19 +188,40 @@ fn every_container_is_non_root_read_only_and_bounded() {
                 continue;
             }
             let name = d["metadata"]["name"].as_str().unwrap_or_default();
-            assert_eq!(spec["securityContext"]["runAsNonRoot"].as_bool(), Some(true), "{render} {name}");
+            assert_eq!(
+                spec["securityContext"]["runAsNonRoot"].as_bool(),
+                Some(true),
+                "{render} {name}"
+            );
             let containers = spec["containers"].as_sequence().into_iter().flatten();
             let inits = spec["initContainers"].as_sequence().into_iter().flatten();
             for c in containers.chain(inits) {
                 let sc = &c["securityContext"];
-                assert_eq!(sc["readOnlyRootFilesystem"].as_bool(), Some(true), "{render} {name}");
-                assert_eq!(sc["allowPrivilegeEscalation"].as_bool(), Some(false), "{render} {name}");
-                assert!(!c["resources"]["limits"]["memory"].is_null(), "{render} {name}");
-                assert!(!c["resources"]["requests"]["cpu"].is_null(), "{render} {name}");
+                assert_eq!(
+                    sc["readOnlyRootFilesystem"].as_bool(),
+                    Some(true),
+                    "{render} {name}"
+                );
+                assert_eq!(
+                    sc["allowPrivilegeEscalation"].as_bool(),
+                    Some(false),
+                    "{render} {name}"
+                );
+                assert!(
+                    !c["resources"]["limits"]["memory"].is_null(),
+                    "{render} {name}"
+                );
+                assert!(
+                    !c["resources"]["requests"]["cpu"].is_null(),
+                    "{render} {name}"
+                );
                 // Secrets are files from Secret objects, never values in the manifest.
                 for e in c["env"].as_sequence().into_iter().flatten() {
                     let n = e["name"].as_str().unwrap_or_default();
-                    assert!(!n.contains("PASSWORD") || n.ends_with("_FILE"), "{render} {name}: {n}");
+                    assert!(
+                        !n.contains("PASSWORD") || n.ends_with("_FILE"),
+                        "{render} {name}: {n}"
+                    );
                 }
             }
         }

@@ -86,12 +86,7 @@ pub fn check(ctx: &mut Ctx) -> anyhow::Result<()> {
     result
 }
 
-fn render_all(
-    ctx: &Ctx,
-    python: &Path,
-    chart: &Path,
-    out: &Path,
-) -> anyhow::Result<Vec<PathBuf>> {
+fn render_all(ctx: &Ctx, python: &Path, chart: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let script = ctx.root.join("deploy/helm/render.py");
     let mut files = Vec::new();
     for (name, values) in RENDERS {
