@@ -52,7 +52,8 @@ def main(argv):
             docs.append(f"# Source: {name}\n{text}\n")
     with open(out, "w", encoding="utf-8") as f:
         f.write("---\n".join(docs))
-    print(f"render: {out}: {len(docs)} templates, Helm {helm.helm_sdk_version()}")
+    objects = sum(d.count("\nkind: ") + d.startswith("kind: ") for d in docs)
+    print(f"render: {out}: {objects} objects from {len(docs)} templates, Helm {helm.helm_sdk_version()}")
     return 0
 
 
