@@ -6,7 +6,7 @@
 set -euo pipefail
 admin_password="$(cat /secrets/admin/password)"
 export MYSQL_PWD="$admin_password"
-run_sql() { mysql --host="$DB_HOST" --port="$DB_PORT" --user="$DB_ADMIN_USER" "$@"; }
+run_sql() { mysql --host="$DB_HOST" --port="$DB_PORT" --user="$DB_ADMIN_USER"; }
 password() {
     local value
     value="$(tr -d '\r\n' <"/secrets/$1/password")"

@@ -108,7 +108,7 @@ pub fn db_setup(mall: &Mall) -> String {
          set -euo pipefail\n\
          admin_password=\"$(cat /secrets/admin/password)\"\n\
          export MYSQL_PWD=\"$admin_password\"\n\
-         run_sql() {{ mysql --host=\"$DB_HOST\" --port=\"$DB_PORT\" --user=\"$DB_ADMIN_USER\" \"$@\"; }}\n\
+         run_sql() {{ mysql --host=\"$DB_HOST\" --port=\"$DB_PORT\" --user=\"$DB_ADMIN_USER\"; }}\n\
          password() {{\n\
          \x20   local value\n\
          \x20   value=\"$(tr -d '\\r\\n' <\"/secrets/$1/password\")\"\n\
