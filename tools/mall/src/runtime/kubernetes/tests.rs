@@ -179,3 +179,6 @@ fn a_dry_run_reads_the_live_slot_from_the_record() {
     record.set("live", "green");
     assert_eq!(k8s().live_slot(&product(), &record).unwrap(), Slot::Green);
 }
+
+#[path = "fake_tests.rs"]
+mod fake_tests;
