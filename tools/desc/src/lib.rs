@@ -1,8 +1,10 @@
 //! The mall's one description (mall.toml at the repository root) and the files generated
 //! from it (STYLE.md 17, like rust-analyzer's `codegen --check`): auth-proxy's policy,
-//! nginx's routing snippets and compose's slot upstreams, and the local runtime's part
-//! table. Each generated file is a pure function of the parsed, validated description;
-//! they are checked in, and this crate's tests fail when one is stale.
+//! nginx's routing snippets and compose's slot upstreams, the local runtime's part table,
+//! and the Helm chart's parts, cluster upstreams and database setup
+//! (deploy/helm/mall/files). Each generated file is a pure function of the parsed,
+//! validated description; they are checked in, and this crate's tests fail when one is
+//! stale.
 //!
 //! compose/docker-compose.yml is generated in part: its per-slot services are a region
 //! between marker comments, rendered from the description and the rest of the file.
@@ -109,6 +111,23 @@ pub fn generate(mall: &Mall) -> Vec<Generated> {
         "nginx/upstreams/select.inc",
         render::upstreams::select(mall),
     ));
+    let k8s = render::kubernetes::DIR;
+    files.push(file(
+        &format!("{k8s}/parts.yaml"),
+        render::kubernetes::parts(mall),
+    ));
+    for part in mall.slot_parts() {
+        let path = format!("{k8s}/upstreams/{}.conf", part.name);
+        files.push(file(&path, render::kubernetes::upstream(mall, part)));
+    }
+    files.push(file(
+        &format!("{k8s}/upstreams/select.inc"),
+        render::kubernetes::select(mall),
+    ));
+    files.push(file(
+        &format!("{k8s}/db-setup.sh"),
+        render::kubernetes::db_setup(mall),
+    ));
     files
 }
 
@@ -126,6 +145,12 @@ pub fn write(root: &Path, files: &[Generated]) -> Result<Vec<String>, Error> {
     let stale = stale(root, files);
     for f in files.iter().filter(|f| stale.contains(&f.path)) {
         let path = root.join(&f.path);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|source| Error::Write {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
         let tmp = path.with_extension("generated.tmp");
         // Through a temp file and a rename: a reader never sees half a file.
         fs::write(&tmp, &f.text)

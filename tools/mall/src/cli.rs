@@ -113,6 +113,17 @@ pub enum RuntimeKind {
     Compose,
 }
 
+/// Where blue/green runs: the stack's runtimes, or the Helm chart on a cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeployRuntime {
+    /// The processes and nginx of `scripts/dev up`.
+    Local,
+    /// compose/docker-compose.yml on this Docker host.
+    Compose,
+    /// deploy/helm/mall on a cluster, through kubectl (docs/kubernetes.md).
+    Kubernetes,
+}
+
 #[derive(Debug, Args)]
 pub struct Opts {
     /// Where the stack runs.
@@ -123,7 +134,7 @@ pub struct Opts {
         value_enum,
         default_value = "local"
     )]
-    pub runtime: RuntimeKind,
+    pub runtime: DeployRuntime,
     /// Print what would be done (commands, marker files); change nothing, take no lock,
     /// write no state or audit line.
     #[arg(long, global = true)]
@@ -207,8 +218,8 @@ impl Opts {
     /// The readiness deadline: the option, else the runtime's default.
     pub fn ready_timeout_s(&self) -> u64 {
         self.ready_timeout.unwrap_or(match self.runtime {
-            RuntimeKind::Local => 60,
-            RuntimeKind::Compose => 180,
+            DeployRuntime::Local => 60,
+            DeployRuntime::Compose | DeployRuntime::Kubernetes => 180,
         })
     }
 }
@@ -269,7 +280,7 @@ mod tests {
             "DATABASE_URL=mysql://x@127.0.0.1:1/none",
         ])
         .unwrap();
-        assert_eq!(cli.opts.runtime, RuntimeKind::Compose);
+        assert_eq!(cli.opts.runtime, DeployRuntime::Compose);
         assert_eq!(cli.opts.ready_timeout_s(), 8);
         assert_eq!(cli.opts.env, ["DATABASE_URL=mysql://x@127.0.0.1:1/none"]);
         assert!(matches!(cli.command, Command::Deploy { .. }));

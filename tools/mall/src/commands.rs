@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use crate::bookkeeping::{lock::Lock, state};
-use crate::cli::{Cli, Command, Opts, RuntimeKind};
+use crate::cli::{Cli, Command, DeployRuntime, Opts};
 use crate::exec::Flow;
 use crate::parts::{check_version, Part};
 use crate::plan::{self, Decision, Observed, Options, Record};
-use crate::runtime::{compose::Compose, local::Local, Runtime};
+use crate::runtime::{compose::Compose, kubernetes::Kubernetes, local::Local, Runtime};
 use crate::shell::Runner;
 use crate::{say, signal, Error};
 
@@ -70,8 +70,9 @@ pub fn runtime(opts: &Opts) -> Result<Box<dyn Runtime>, Error> {
         dry_run: opts.dry_run,
     };
     Ok(match opts.runtime {
-        RuntimeKind::Local => Box::new(Local::from_env(&root(), &env, runner)?),
-        RuntimeKind::Compose => Box::new(Compose::from_env(&root(), &env, runner)?),
+        DeployRuntime::Local => Box::new(Local::from_env(&root(), &env, runner)?),
+        DeployRuntime::Compose => Box::new(Compose::from_env(&root(), &env, runner)?),
+        DeployRuntime::Kubernetes => Box::new(Kubernetes::from_env(&root(), &env, runner)?),
     })
 }
 
@@ -142,8 +143,8 @@ fn failed_early(flow: &Flow<'_>, err: Error) -> Error {
 
 pub fn deploy(opts: &Opts, part: &str, arg: &str) -> Result<(), Error> {
     let part = Part::parse(part)?;
-    if !opts.env.is_empty() && opts.runtime == RuntimeKind::Compose {
-        return Err(Error::Usage("--env is for the local runtime; a compose slot's environment is compose/docker-compose.yml's".into()));
+    if !opts.env.is_empty() && opts.runtime != DeployRuntime::Local {
+        return Err(Error::Usage("--env is for the local runtime; a compose slot's environment is compose/docker-compose.yml's, a Kubernetes slot's the chart's values".into()));
     }
     let rt = runtime(opts)?;
     let resolved = rt

@@ -2,6 +2,7 @@
 
 pub mod cli_parts;
 pub mod compose;
+pub mod kubernetes;
 pub mod nginx;
 pub mod parts_stack;
 pub mod policy;

@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used)]
 
 mod fresh;
+mod kubernetes;
 mod openapi;
 mod ports;
 mod validation;

@@ -65,7 +65,8 @@ curl, gettext-base, docker-compose) and the Python test tools from PyPI into one
 administrative login when root signs in only over the unix socket), then:
   static     fmt, generated (the files from mall.toml: after a change of mall.toml run
              cargo run -p mall-desc -- generate), clippy, shellcheck, deny, compose,
-             observability, migrations, workflows, bg-dry-run
+             observability, migrations, workflows, kubernetes (the Helm chart rendered,
+             schema-validated, scanned by checkov, checked against mall.toml), bg-dry-run
   build      cargo build --workspace --all-targets --locked (a failure ends the run)
   test       cargo test --workspace --exclude e2e --locked
   e2e        scripts/dev up on free ports with a private state directory, database prefix

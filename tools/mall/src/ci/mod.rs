@@ -6,6 +6,7 @@ pub mod args;
 mod checks;
 pub mod ctx;
 pub mod host;
+mod kubernetes;
 mod load;
 pub mod migrations;
 mod on_stack;

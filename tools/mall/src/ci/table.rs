@@ -115,6 +115,7 @@ pub const STEPS: &[Step] = &[
     step("observability", "the Prometheus config, Grafana provisioning and dashboard (syntax and structure), the observability profile", "python3 scripts/lib/check-observability.py; compose --profile observability config -q", P::Static, N::Nothing, R::Rust(checks::observability)),
     step("migrations", "each service's migrations only add, unless marked `-- contract:`", "tools/mall/src/ci/migrations.rs", P::Static, N::Nothing, R::Rust(super::migrations::check)),
     step("workflows", ".github/workflows/*.yml against GitHub's workflow schema and zizmor's audit (nothing above informational)", "check-jsonschema --builtin-schema vendor.github-workflows; zizmor --offline", P::Static, N::Nothing, R::Rust(checks::workflows)),
+    step("kubernetes", "the Helm chart (deploy/helm/mall) renders for its default, production and dev values (Helm's engine), every object is valid for Kubernetes 1.33 (strict), checkov fails no check (skips with reasons), its parts, ports and upstreams are mall.toml's, the edge's config with its upstreams passes nginx -t", "deploy/helm/render.py; kubernetes-validate; checkov; cargo test -p mall-desc --test desc kubernetes:: -- --ignored; nginx -t", P::Static, N::Nothing, R::Rust(super::kubernetes::check)),
     step("bg-dry-run", "scripts/blue-green's compose plan (--dry-run; no Docker needed)", "mall stage bg-dry-run", P::Static, N::Nothing, R::Stage),
     step("build", "the workspace builds", "cargo build --workspace --all-targets --locked", P::Build, N::Nothing, R::Cargo(BUILD)),
     step("test", "unit and integration tests against the real MariaDB and Redis", "cargo test --workspace --exclude e2e --locked", P::Static, N::Build, R::Cargo(TEST)),
@@ -169,9 +170,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_has_scripts_tests_24_steps_in_order() {
+    fn the_table_has_scripts_tests_25_steps_in_order() {
         let want = "tools services fmt generated clippy shellcheck deny compose observability \
-            migrations workflows bg-dry-run build test e2e storefront trace-ids crash outage \
+            migrations workflows kubernetes bg-dry-run build test e2e storefront trace-ids crash outage \
             load-smoke contract bluegreen compose-e2e bg-compose";
         assert_eq!(
             names().join(" "),

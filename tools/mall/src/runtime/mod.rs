@@ -1,11 +1,12 @@
 //! Where the stack runs. A `Runtime` only executes steps (start or stop a slot, probe it,
 //! set nginx's marker, ...) and answers questions about what runs; every decision is in
 //! `plan`. `local`: the processes of `scripts/dev up`; `compose`: compose/docker-compose.yml
-//! on this Docker host.
+//! on this Docker host; `kubernetes`: deploy/helm/mall on a cluster, through kubectl.
 
 pub mod compose;
 
 pub mod http;
+pub mod kubernetes;
 pub mod local;
 
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! the running nginx and reloaded gracefully; when nginx rejects it, `current` goes back.
 
 use super::{self as compose, Compose};
-use crate::cli::{Opts, RuntimeKind};
+use crate::cli::{DeployRuntime, Opts};
 use crate::commands::{begin, root};
 use crate::exec::Flow;
 use crate::parts::{check_version, Part};
@@ -70,8 +70,8 @@ impl Compose {
 }
 
 pub fn run(opts: &Opts, arg: &str) -> Result<(), Error> {
-    if opts.runtime != RuntimeKind::Compose {
-        return Err(Error::Usage("edge is for the compose runtime; the local runtime renders the working tree's nginx/ and web/ at scripts/dev up".into()));
+    if opts.runtime != DeployRuntime::Compose {
+        return Err(Error::Usage("edge is for the compose runtime; the local runtime renders the working tree's nginx/ and web/ at scripts/dev up, on Kubernetes the edge is a rolling update of its Deployment (helm upgrade --set edge.version=<version>, docs/kubernetes.md)".into()));
     }
     let env = |k: &str| std::env::var(k).ok();
     let rt = Compose::from_env(
