@@ -9,6 +9,7 @@ mod fresh;
 mod kubernetes;
 mod openapi;
 mod ports;
+mod storefront;
 mod validation;
 
 use std::path::{Path, PathBuf};
