@@ -9,7 +9,7 @@ use mall_runtime::config::RuntimeArgs;
 use mall_store::config::StoreArgs;
 use secrecy::SecretString;
 
-pub use mall_runtime::config::{exit_bad_config, parse_or_exit, ServiceInfo};
+pub use mall_runtime::config::ServiceInfo;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServiceArgs {

@@ -18,6 +18,20 @@ pub struct Ctx {
     pub keep_stack: bool,
 }
 
+/// The arguments of `cargo test` that run ignored e2e tests (the ones that need a stack)
+/// by their exact names, which follow.
+pub const E2E_IGNORED: [&str; 9] = [
+    "test",
+    "-p",
+    "e2e",
+    "--locked",
+    "--test",
+    "api",
+    "--",
+    "--ignored",
+    "--exact",
+];
+
 impl Ctx {
     pub fn new(root: PathBuf, keep_stack: bool) -> Self {
         let mut env = Vars::default();
@@ -47,6 +61,13 @@ impl Ctx {
         let mut c = Command::new(program);
         c.current_dir(&self.root);
         self.env.apply(&mut c);
+        c
+    }
+
+    /// `cargo test` of one ignored e2e test (the stack-bound ones), by its exact name.
+    pub fn e2e_ignored(&self, name: &str) -> Command {
+        let mut c = self.cargo(&E2E_IGNORED);
+        c.arg(name);
         c
     }
 

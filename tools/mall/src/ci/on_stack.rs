@@ -35,8 +35,7 @@ pub fn storefront(ctx: &mut Ctx, _stack: &Stack) -> anyhow::Result<()> {
 fn ignored_test(ctx: &Ctx, stack: &Stack, name: &str) -> anyhow::Result<()> {
     let module = name.split("::").next().unwrap_or(name);
     let copy = stack.dir.join(format!("{module}-test.out"));
-    let mut c = ctx.cargo(&["test", "-p", "e2e", "--locked", "--test", "api", "--"]);
-    c.args(["--ignored", "--exact", name]);
+    let c = ctx.e2e_ignored(name);
     let (ok, out) = tee(c, Some(&copy))?;
     if !ok {
         bail!("{name} failed");

@@ -66,22 +66,8 @@ pub fn check(ctx: &mut Ctx, stack: &Stack) -> anyhow::Result<()> {
     let ids = stack.var.join("trace-coverage.ids");
     let dir = stack.var.join("log").display().to_string();
     let _ = std::fs::remove_file(&ids);
-    let mut test = ctx.cargo(&[
-        "test",
-        "-p",
-        "e2e",
-        "--locked",
-        "--test",
-        "api",
-        "--",
-        "--ignored",
-        "--exact",
-    ]);
-    test.args([
-        "trace::coverage::every_line_of_the_run_carries_its_trace_id",
-        "--nocapture",
-    ])
-    .env("MALL_TRACE_IDS_FILE", &ids);
+    let mut test = ctx.e2e_ignored("trace::coverage::every_line_of_the_run_carries_its_trace_id");
+    test.arg("--nocapture").env("MALL_TRACE_IDS_FILE", &ids);
     run(test)?;
     let list = std::fs::read_to_string(&ids).unwrap_or_default();
     if list.is_empty() {

@@ -219,26 +219,16 @@ fn crash(ctx: &Ctx, p: &Project) -> Result<(), Error> {
         &["exec", "-T", "mysql", "cat", "/run/mall/root-password"],
     );
     let mut test = ctx.cmd("cargo");
-    test.args([
-        "test",
-        "-p",
-        "e2e",
-        "--locked",
-        "--test",
-        "api",
-        "--",
-        "--ignored",
-        "--exact",
-    ])
-    .arg("crash::crash_recovery_settles_every_order_without_losing_money_or_stock")
-    .env("MALL_CRASH_PID_COMMAND", &pid_hook)
-    .env("MALL_CRASH_RESTART_COMMAND", &restart_hook)
-    .env("MALL_DB_PREFIX", "")
-    .env("MALL_MYSQL_HOST", p.addr(ctx, "mysql"))
-    .env("MALL_MYSQL_PORT", "3306")
-    .env("MALL_MYSQL_ROOT_USER", "root")
-    .env("MALL_MYSQL_ROOT_PASSWORD", root_password)
-    .stdout(Stdio::piped());
+    test.args(crate::ci::ctx::E2E_IGNORED)
+        .arg("crash::crash_recovery_settles_every_order_without_losing_money_or_stock")
+        .env("MALL_CRASH_PID_COMMAND", &pid_hook)
+        .env("MALL_CRASH_RESTART_COMMAND", &restart_hook)
+        .env("MALL_DB_PREFIX", "")
+        .env("MALL_MYSQL_HOST", p.addr(ctx, "mysql"))
+        .env("MALL_MYSQL_PORT", "3306")
+        .env("MALL_MYSQL_ROOT_USER", "root")
+        .env("MALL_MYSQL_ROOT_PASSWORD", root_password)
+        .stdout(Stdio::piped());
     let mut child = test.spawn().context("while starting the crash test")?;
     let mut passed = false;
     if let Some(out) = child.stdout.take() {
