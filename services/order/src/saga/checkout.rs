@@ -1,10 +1,12 @@
 //! A checkout request, from the route to the order it answers, read top to bottom:
 //!
-//! 1. what to order: the body's items (live products) or the cart's lines, in one currency;
-//! 2. claim the idempotency key: the pending order's insert (`order_create`) either creates
-//!    the order or meets the key, which makes this request a replay;
+//! 1. what to order: the body's items (live products) or the cart's lines, priced, in one
+//!    currency;
+//! 2. claim the idempotency key: the pending order's insert with its lines
+//!    (`order_create_v2`) either creates the order or meets the key, which makes this
+//!    request a replay;
 //! 3. run the saga ([`super::run`]): reserve, charge, settle;
-//! 4. the order as it is now.
+//! 4. the order: as this request made it when it paid it (no read), else as it is now.
 //!
 //! A replay (the same key with the same request) answers the order the key names, waiting
 //! a little for one still being worked on; the same key with another request is refused.
@@ -16,13 +18,17 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
+use mall_runtime::time::{now_naive, rfc3339};
 use secrecy::SecretString;
 
-use super::Origin;
-use crate::domain::{check_items, check_lines, IdempotencyKey, ItemQty, OrderBody};
+use super::{Origin, Paid, Priced};
+use crate::domain::{
+    check_items, check_lines, order_total, total_too_large, IdempotencyKey, ItemQty, OrderBody,
+};
 use crate::error::OrderError;
 use crate::state::Status;
-use crate::storage::{self, Order};
+use crate::storage::{self, Change, Item, NewOrder, Order};
 use crate::State;
 
 /// One checkout request, parsed.
@@ -43,36 +49,73 @@ pub async fn checkout(state: &State, request: Checkout<'_>) -> Result<Order, Ord
     let hash = request.body.request_hash();
     let from_cart = request.body.items.is_none();
     // 1. What to order.
-    let (items, currency) = match order_items(state, request.user_id, request.body).await {
+    let priced = match order_lines(state, request.user_id, request.body).await {
         Ok(found) => found,
         Err(refused) => return replay(state, &request, &hash).await?.ok_or(refused),
     };
-    // 2. Claim the key.
-    let created = storage::insert(
-        &state.pool,
-        request.user_id,
-        request.key.as_str(),
-        &hash,
-        &currency,
+    // 2. Claim the key: the order is created with its lines.
+    let created_at = now_naive();
+    let new = NewOrder {
+        user_id: request.user_id,
+        key: request.key.as_str(),
+        hash: &hash,
+        currency: &priced.currency,
         from_cart,
-    )
-    .await?;
-    let Some(order_id) = created else {
+        lines: &priced.lines,
+        total: priced.total,
+    };
+    let Some(order_id) = storage::insert_at(&state.pool, new, created_at).await? else {
         // A retry, or a concurrent request with the same key that created it first.
         return replay(state, &request, &hash)
             .await?
             .ok_or_else(|| anyhow::anyhow!("order vanished after a duplicate key").into());
     };
-    tracing::info!(order_id, items = items.len(), from_cart, "order created");
+    tracing::info!(
+        order_id,
+        items = priced.lines.len(),
+        from_cart,
+        "order created"
+    );
     // 3. Run the saga.
     let origin = Origin {
         user_id: request.user_id,
         from_cart,
     };
     let card_token: &SecretString = &request.body.payment.card_token;
-    super::run(state, order_id, origin, &items, card_token).await?;
-    // 4. The order as it is now.
-    current(state, order_id).await
+    match super::run(state, order_id, origin, priced, card_token).await? {
+        // 4. The order as this request made it: what a read would answer, without the read.
+        Some(paid) => Ok(paid_order(order_id, request.user_id, created_at, paid)),
+        // 4. The order as it is now (pending: its outcome is not known yet).
+        None => current(state, order_id).await,
+    }
+}
+
+/// A new order this request created at `created_at` and settled `paid`, as
+/// [`storage::find`] would read it: its two history rows are the ones written, at the
+/// times written (DATETIME(6) keeps the microseconds [`now_naive`] has).
+fn paid_order(order_id: u64, user_id: u64, created_at: NaiveDateTime, paid: Paid) -> Order {
+    let history = [(Status::Pending, created_at), (Status::Paid, paid.at)];
+    Order {
+        id: order_id,
+        user_id: None,
+        owner: user_id,
+        status: Status::Paid,
+        items: paid.priced.lines,
+        total: paid.priced.total,
+        currency: paid.priced.currency,
+        payment_id: Some(paid.payment_id),
+        created_at: rfc3339(created_at),
+        status_history: Some(
+            history
+                .into_iter()
+                .map(|(status, at)| Change {
+                    status,
+                    at: rfc3339(at),
+                })
+                .collect(),
+        ),
+        failure_reason: None,
+    }
 }
 
 /// The order `id`, as stored now.
@@ -109,52 +152,71 @@ async fn replay(
     Ok(Some(order))
 }
 
-/// The lines to order, checked, and their one currency: the body's `items`, which must
-/// name live products, or the cart's lines. The cart service prices the cart through the
-/// catalog's batch lookup and leaves out the lines of products gone from it (cart's
-/// `routes::priced`), so its lines name live products already and are not looked up a
-/// second time. Items in more than one currency are refused before anything is reserved
-/// (a currency changed meanwhile is caught again after the reservation: saga/mod.rs).
-async fn order_items(
-    state: &State,
-    user_id: u64,
-    body: &OrderBody,
-) -> Result<(Vec<ItemQty>, String), OrderError> {
-    let Some(sent) = &body.items else {
-        let cart = state
-            .clients
-            .cart
-            .cart(user_id)
-            .await
-            .map_err(OrderError::Unavailable)?;
-        let items: Vec<ItemQty> = cart
-            .items
-            .iter()
-            .map(|l| ItemQty {
-                product_id: l.product_id,
-                quantity: l.quantity,
-            })
-            .collect();
-        if items.is_empty() {
-            return Err(OrderError::CartEmpty);
+/// The lines to order, checked and priced, in their one currency: the body's `items`,
+/// which must name live products, or the cart's lines. The cart service prices the cart
+/// through the catalog's batch lookup and leaves out the lines of products gone from it
+/// (cart's `routes::priced`), so its lines name live products already and are not looked
+/// up a second time. Items in more than one currency, or a total beyond what the mall can
+/// charge, are refused before anything is created or reserved (both are checked again
+/// after the reservation, with the prices it reserved at: saga/mod.rs).
+async fn order_lines(state: &State, user_id: u64, body: &OrderBody) -> Result<Priced, OrderError> {
+    let (lines, currency) = match &body.items {
+        None => {
+            let cart = state
+                .clients
+                .cart
+                .cart(user_id)
+                .await
+                .map_err(OrderError::Unavailable)?;
+            if cart.items.is_empty() {
+                return Err(OrderError::CartEmpty);
+            }
+            let qty: Vec<ItemQty> = cart
+                .items
+                .iter()
+                .map(|l| ItemQty {
+                    product_id: l.product_id,
+                    quantity: l.quantity,
+                })
+                .collect();
+            check_lines(&qty).map_err(OrderError::validation)?;
+            let currency = one_currency(cart.items.iter().map(|l| l.currency.as_str()))?;
+            let lines = cart
+                .items
+                .into_iter()
+                .map(|l| Item::priced(l.product_id, l.name, l.price, l.quantity));
+            (lines.collect::<Option<Vec<Item>>>(), currency)
         }
-        check_lines(&items).map_err(OrderError::validation)?;
-        let currency = one_currency(cart.items.iter().map(|l| l.currency.as_str()))?;
-        return Ok((items, currency));
+        Some(sent) => {
+            let items = check_items(sent).map_err(OrderError::validation)?;
+            let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
+            let live = state
+                .clients
+                .product
+                .products(&ids)
+                .await
+                .map_err(OrderError::Unavailable)?;
+            let mut lines = Vec::with_capacity(items.len());
+            for i in &items {
+                let Some(p) = live.iter().find(|p| p.id == i.product_id) else {
+                    let missing = i.product_id;
+                    return Err(OrderError::not_found(format!("no such product: {missing}")));
+                };
+                lines.push(Item::priced(p.id, p.name.clone(), p.price, i.quantity));
+            }
+            let currency = one_currency(live.iter().map(|p| p.currency.as_str()))?;
+            (lines.into_iter().collect::<Option<Vec<Item>>>(), currency)
+        }
     };
-    let items = check_items(sent).map_err(OrderError::validation)?;
-    let ids: Vec<u64> = items.iter().map(|i| i.product_id).collect();
-    let live = state
-        .clients
-        .product
-        .products(&ids)
-        .await
-        .map_err(OrderError::Unavailable)?;
-    if let Some(missing) = ids.iter().find(|pid| !live.iter().any(|p| p.id == **pid)) {
-        return Err(OrderError::not_found(format!("no such product: {missing}")));
-    }
-    let currency = one_currency(live.iter().map(|p| p.currency.as_str()))?;
-    Ok((items, currency))
+    let too_large = || OrderError::validation(total_too_large());
+    let mut lines = lines.ok_or_else(too_large)?;
+    lines.sort_by_key(|l| l.product_id);
+    let total = order_total(lines.iter().map(|l| (l.price, l.quantity))).ok_or_else(too_large)?;
+    Ok(Priced {
+        lines,
+        total,
+        currency,
+    })
 }
 
 /// The one currency of `currencies`, or the refusal naming them all.

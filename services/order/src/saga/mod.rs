@@ -5,13 +5,15 @@
 
 pub mod checkout;
 
+use chrono::NaiveDateTime;
+use mall_runtime::time::now_naive;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::clients::{ChargeRequest, PaymentStatus, ReserveRequest, Reserved};
+use crate::clients::{ChargeRequest, PaymentStatus, ReserveRequest, Reserved, ReservedItem};
 use crate::domain::{order_total, total_too_large, ItemQty};
 use crate::error::OrderError;
 use crate::state::{FailureReason, Status, Transition};
-use crate::storage::{self, Order};
+use crate::storage::{self, Item, Order};
 use crate::State;
 
 /// Who placed an order and whether it was ordered from the cart: what settling it `paid`
@@ -23,17 +25,43 @@ pub struct Origin {
     pub from_cart: bool,
 }
 
-/// Runs a new order from `pending` as far as it can go now.
+/// An order's priced lines (sorted by product), their total and currency: what it was
+/// created with, and what the reservation priced it at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Priced {
+    pub lines: Vec<Item>,
+    pub total: i64,
+    pub currency: String,
+}
+
+/// A new order this request settled `paid`: all that its answer needs, so it is not read
+/// back (docs/checkout.md "The steps").
+#[derive(Clone, Debug)]
+pub struct Paid {
+    pub priced: Priced,
+    pub payment_id: u64,
+    pub at: NaiveDateTime,
+}
+
+/// Runs a new order from `pending` as far as it can go now; `Some` when it is now paid
+/// (by this call).
 pub async fn run(
     state: &State,
     order_id: u64,
     origin: Origin,
-    items: &[ItemQty],
+    created: Priced,
     card_token: &SecretString,
-) -> Result<(), OrderError> {
+) -> Result<Option<Paid>, OrderError> {
     let request = ReserveRequest {
         order_id,
-        items: items.to_vec(),
+        items: created
+            .lines
+            .iter()
+            .map(|l| ItemQty {
+                product_id: l.product_id,
+                quantity: l.quantity,
+            })
+            .collect(),
     };
     let reservation = match state.clients.product.reserve(&request).await {
         Ok(Reserved::Done(r)) => r,
@@ -59,28 +87,15 @@ pub async fn run(
                 error = format!("{e:#}"),
                 "reservation outcome unknown; leaving the order pending"
             );
-            return Ok(());
+            return Ok(None);
         }
     };
-    let currency = reservation
-        .items
-        .first()
-        .map(|i| i.currency.clone())
-        .unwrap_or_else(|| "KRW".into());
-    // Checked again after the reservation: a product's currency or price may have changed
-    // since the order was checked (routes/orders.rs), and rows written before the price
+    // Priced again from the reservation: a product's currency or price may have changed
+    // since the order was checked (saga/checkout.rs), and rows written before the price
     // bound existed may hold any price.
-    let mixed = reservation.items.iter().any(|i| i.currency != currency);
-    let total = match order_total(reservation.items.iter().map(|i| (i.price, i.quantity))) {
-        Some(total) if !mixed => total,
-        _ => {
-            let (reason, error) = if mixed {
-                let e = OrderError::CurrencyMismatch("more than one currency".into());
-                (FailureReason::MixedCurrency, e)
-            } else {
-                let e = OrderError::validation(total_too_large());
-                (FailureReason::TotalTooLarge, e)
-            };
+    let priced = match reserved_prices(&reservation.items) {
+        Ok(priced) => priced,
+        Err((reason, error)) => {
             state.clients.product.release(order_id).await.ok();
             storage::transition(&state.pool, order_id, Transition::fail(reason)).await?;
             tracing::info!(
@@ -91,13 +106,22 @@ pub async fn run(
             return Err(error);
         }
     };
-    // Also sets updated_at: the order is being worked on (keeps the reconciler away).
-    storage::set_items(&state.pool, order_id, &reservation.items, total, &currency).await?;
+    if priced != created {
+        // Also sets updated_at: the order is being worked on (keeps the reconciler away).
+        storage::set_items(
+            &state.pool,
+            order_id,
+            &priced.lines,
+            priced.total,
+            &priced.currency,
+        )
+        .await?;
+    }
     let charge = ChargeRequest {
         order_id,
         user_id: origin.user_id,
-        amount: total,
-        currency,
+        amount: priced.total,
+        currency: priced.currency.clone(),
         card_token: card_token.expose_secret(),
     };
     let payment = match state.clients.payment.charge(&charge).await {
@@ -108,21 +132,55 @@ pub async fn run(
                 error = format!("{e:#}"),
                 "payment outcome unknown; leaving the order pending"
             );
-            return Ok(());
+            return Ok(None);
         }
     };
-    settle(state, order_id, payment.status, payment.id, Some(origin)).await
+    let paid_at = settle(state, order_id, payment.status, payment.id, Some(origin)).await?;
+    Ok(paid_at.map(|at| Paid {
+        priced,
+        payment_id: payment.id,
+        at,
+    }))
+}
+
+/// The reservation's lines priced and totalled in their one currency, or why the order
+/// fails before any charge.
+fn reserved_prices(items: &[ReservedItem]) -> Result<Priced, (FailureReason, OrderError)> {
+    let currency = items
+        .first()
+        .map(|i| i.currency.clone())
+        .unwrap_or_else(|| "KRW".into());
+    if items.iter().any(|i| i.currency != currency) {
+        let e = OrderError::CurrencyMismatch("more than one currency".into());
+        return Err((FailureReason::MixedCurrency, e));
+    }
+    let too_large = || {
+        let e = OrderError::validation(total_too_large());
+        (FailureReason::TotalTooLarge, e)
+    };
+    let mut lines = items
+        .iter()
+        .map(|i| Item::priced(i.product_id, i.name.clone(), i.price, i.quantity))
+        .collect::<Option<Vec<Item>>>()
+        .ok_or_else(too_large)?;
+    lines.sort_by_key(|l| l.product_id);
+    let total = order_total(lines.iter().map(|l| (l.price, l.quantity))).ok_or_else(too_large)?;
+    Ok(Priced {
+        lines,
+        total,
+        currency,
+    })
 }
 
 /// Applies a known payment outcome to a pending order; `origin` when the caller knows it
-/// (else it is read if the order is paid).
+/// (else it is read if the order is paid). `Some(when)` when this call made it `paid`.
 pub(crate) async fn settle(
     state: &State,
     order_id: u64,
     payment_status: PaymentStatus,
     payment_id: u64,
     origin: Option<Origin>,
-) -> Result<(), OrderError> {
+) -> Result<Option<NaiveDateTime>, OrderError> {
     match payment_status {
         PaymentStatus::Approved => {
             state
@@ -131,11 +189,14 @@ pub(crate) async fn settle(
                 .commit(order_id)
                 .await
                 .map_err(OrderError::Unavailable)?;
-            if storage::transition(&state.pool, order_id, Transition::Pay { payment_id }).await? {
-                tracing::info!(order_id, payment_id, "order paid");
-                empty_cart_if_ordered_from_it(state, order_id, origin).await;
+            let at = now_naive();
+            let pay = Transition::Pay { payment_id };
+            if !storage::transition_at(&state.pool, order_id, pay, at).await? {
+                return Ok(None);
             }
-            Ok(())
+            tracing::info!(order_id, payment_id, "order paid");
+            empty_cart_if_ordered_from_it(state, order_id, origin).await;
+            Ok(Some(at))
         }
         PaymentStatus::Declined => {
             state
@@ -151,7 +212,7 @@ pub(crate) async fn settle(
             if storage::transition(&state.pool, order_id, declined).await? {
                 tracing::info!(order_id, "order failed: payment declined; stock released");
             }
-            Ok(())
+            Ok(None)
         }
         other @ (PaymentStatus::Pending | PaymentStatus::Refunded) => {
             tracing::info!(
@@ -159,7 +220,7 @@ pub(crate) async fn settle(
                 payment_status = other.as_str(),
                 "payment not settled yet; order stays pending"
             );
-            Ok(())
+            Ok(None)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the current status, so concurrent settlers (a request and the reconciler) never both win.
 //! Public for the integration tests, which call it against a database of their own.
 
+mod lines;
 mod list;
 mod status;
 
@@ -13,11 +14,12 @@ use mysql_async::Pool;
 use serde::Serialize;
 use tracing::instrument;
 
-use crate::clients::ReservedItem;
 use crate::state::{FailureReason, Status};
 
+use lines::item;
+pub use lines::{set_items, Item};
 pub use list::{page, stats};
-pub use status::{insert, insert_at, transition, transition_at};
+pub use status::{insert, insert_at, transition, transition_at, NewOrder};
 
 pub const MIGRATIONS: &[mall_store::db::Migration] = &[
     mall_store::db::Migration {
@@ -35,39 +37,12 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         name: "procedures: create an order, change its status",
         sql: include_str!("../../migrations/0003_order_procedures.sql"),
     },
+    mall_store::db::Migration {
+        version: 4,
+        name: "procedure: create an order with its lines",
+        sql: include_str!("../../migrations/0004_order_create_with_items.sql"),
+    },
 ];
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Item {
-    pub product_id: u64,
-    pub name: String,
-    pub price: i64,
-    pub quantity: u32,
-    pub line_total: i64,
-}
-
-/// A stored line with its total. Every stored line was checked before it was written
-/// (saga.rs), so an overflow here means a row nothing should have written: an error, never
-/// a wrapped or saturated number.
-fn item(
-    product_id: u64,
-    name: String,
-    price: i64,
-    quantity: u32,
-) -> Result<Item, mysql_async::Error> {
-    let line_total = mall_http::limits::line_total(price, quantity).ok_or_else(|| {
-        mysql_async::Error::Other(
-            format!("the line total of product {product_id} overflows").into(),
-        )
-    })?;
-    Ok(Item {
-        product_id,
-        name,
-        price,
-        quantity,
-        line_total,
-    })
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
@@ -206,55 +181,6 @@ pub async fn find(
         .map(|(product_id, name, price, quantity)| item(product_id, name, price, quantity))
         .collect::<Result<_, _>>()?;
     Ok(Some(o))
-}
-
-/// Records the reserved items, their total (computed and checked by the caller, from the
-/// reservation's current catalog prices) and its currency.
-///
-/// Two statements without a transaction (which would cost two more round trips). Both run
-/// before the charge, and the charge is made only after both succeeded. If the process
-/// dies between them (or the second fails), the order stays `pending` with no payment and
-/// an `updated_at` from its creation: the reconciler finds it stale, the payment service
-/// has no payment for it (404), so the reservation is released and the order failed
-/// `not_charged` (reconcile::reconcile_order), as after a crash before either write; that
-/// failed order just keeps its lines beside a total of 0. A concurrent read of a pending
-/// order could already see lines beside a total of 0 before ([`find`] never read in one
-/// snapshot).
-#[instrument(skip_all, fields(order_id))]
-pub async fn set_items(
-    pool: &Pool,
-    order_id: u64,
-    items: &[ReservedItem],
-    total: i64,
-    currency: &str,
-) -> Result<(), mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    if !items.is_empty() {
-        // One statement for every line (a checkout's saga is MySQL-bound: docs/performance.md).
-        let rows = vec!["(?, ?, ?, ?, ?)"; items.len()].join(", ");
-        let mut params: Vec<mysql_async::Value> = Vec::with_capacity(items.len() * 5);
-        for i in items {
-            params.push(order_id.into());
-            params.push(i.product_id.into());
-            params.push(i.name.as_str().into());
-            params.push(i.price.into());
-            params.push(i.quantity.into());
-        }
-        conn.exec_drop(
-            format!(
-                "INSERT INTO order_items (order_id, product_id, name, price, quantity) VALUES {rows}
-                 ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), quantity = VALUES(quantity)"
-            ),
-            params,
-        )
-        .await?;
-    }
-    conn.exec_drop(
-        "UPDATE orders SET total = ?, currency = ?, updated_at = ? WHERE id = ?",
-        (total, currency, now_naive(), order_id),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Whose order it is and whether it was ordered from the cart (what the reconciler's

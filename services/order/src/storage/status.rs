@@ -1,7 +1,8 @@
 //! The two writes that change an order's status and add to its history together: creating
-//! an order (`pending`) and moving it from one status to another. Each is one stored
-//! procedure (migration 0003), so one round trip with its transaction inside MySQL, where
-//! it was four statements (START TRANSACTION, two writes, COMMIT) from here.
+//! an order (`pending`, with its lines) and moving it from one status to another. Each is
+//! one stored procedure (migrations 0003 and 0004), so one round trip with its transaction
+//! inside MySQL, where it was four statements (START TRANSACTION, two writes, COMMIT) from
+//! here.
 
 use chrono::NaiveDateTime;
 use mall_runtime::time::now_naive;
@@ -9,46 +10,62 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
 
+use super::Item;
 use crate::state::{FailureReason, Transition};
 
-/// A new pending order; `Ok(None)` when (user, key) exists already.
-#[instrument(skip_all, fields(user_id))]
-pub async fn insert(
-    pool: &Pool,
-    user_id: u64,
-    key: &str,
-    hash: &str,
-    currency: &str,
-    from_cart: bool,
-) -> Result<Option<u64>, mysql_async::Error> {
-    insert_at(pool, user_id, key, hash, currency, from_cart, now_naive()).await
+/// What a new order is made of: who ordered what, under which key, from where, and its
+/// priced lines (the catalog's prices when the request was checked) with their total.
+#[derive(Clone, Copy, Debug)]
+pub struct NewOrder<'a> {
+    pub user_id: u64,
+    pub key: &'a str,
+    pub hash: &'a str,
+    pub currency: &'a str,
+    pub from_cart: bool,
+    pub lines: &'a [Item],
+    pub total: i64,
+}
+
+/// A new pending order with its lines; `Ok(None)` when (user, key) exists already.
+#[instrument(skip_all, fields(user_id = order.user_id))]
+pub async fn insert(pool: &Pool, order: NewOrder<'_>) -> Result<Option<u64>, mysql_async::Error> {
+    insert_at(pool, order, now_naive()).await
 }
 
 /// [`insert`] at a given time (`created_at`, `updated_at` and the first history row's).
 ///
-/// One round trip: the procedure `order_create` (migration 0003) inserts the order and its
-/// `pending` history row in one transaction; a duplicate (user, key) reaches us as the
-/// INSERT's own duplicate-key error, after the procedure rolled back.
+/// One round trip: the procedure `order_create_v2` (migration 0004) inserts the order, its
+/// lines and its `pending` history row in one transaction; a duplicate (user, key) reaches
+/// us as the INSERT's own duplicate-key error, after the procedure rolled back.
 pub async fn insert_at(
     pool: &Pool,
-    user_id: u64,
-    key: &str,
-    hash: &str,
-    currency: &str,
-    from_cart: bool,
+    order: NewOrder<'_>,
     at: NaiveDateTime,
 ) -> Result<Option<u64>, mysql_async::Error> {
     let trace_id = mall_runtime::trace::current().map(|t| t.to_string());
+    let lines = serde_json::to_string(order.lines)
+        .map_err(|e| mysql_async::Error::Other(format!("the order's lines: {e}").into()))?;
+    let params: Vec<mysql_async::Value> = vec![
+        order.user_id.into(),
+        order.key.into(),
+        order.hash.into(),
+        order.currency.into(),
+        order.total.into(),
+        order.from_cart.into(),
+        trace_id.into(),
+        at.into(),
+        lines.into(),
+    ];
     let created: Result<Option<u64>, _> = call(
         pool,
-        "CALL order_create(?, ?, ?, ?, ?, ?, ?)",
-        (user_id, key, hash, currency, from_cart, trace_id, at),
+        "CALL order_create_v2(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params,
     )
     .await;
     match created {
         Ok(Some(id)) => Ok(Some(id)),
         Ok(None) => Err(mysql_async::Error::Other(
-            "order_create answered no order id".into(),
+            "order_create_v2 answered no order id".into(),
         )),
         Err(e) if mall_store::db::is_duplicate_key(&e) => Ok(None),
         Err(e) => Err(e),

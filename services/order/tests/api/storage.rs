@@ -1,14 +1,15 @@
 //! The two writes that change an order's status, called directly on a migrated database of
-//! the test's own: creating an order and moving it between statuses (the procedures
-//! `order_create` and `order_transition` of migration 0003) write the order row and its
-//! history together or not at all, at the time the caller passes.
+//! the test's own: creating an order with its lines and moving it between statuses (the
+//! procedures `order_create_v2` of migration 0004 and `order_transition` of migration 0003)
+//! write the order row, its lines and its history together or not at all, at the time the
+//! caller passes.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use mall_testkit::TestDb;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use order_service::state::{FailureReason, Status, Transition};
-use order_service::storage;
+use order_service::storage::{self, Item, NewOrder};
 
 /// The order service's database, migrated as the service migrates it at start-up.
 struct Db {
@@ -42,9 +43,31 @@ type OrderRow = (
     NaiveDateTime,
 );
 
+/// Two lines (one name beyond ASCII, beyond the BMP too) totalling 3 × 1,500 + 2 × 250.
+fn lines() -> Vec<Item> {
+    vec![
+        Item::priced(3, "Café ☕ 𝄞".into(), 1_500, 3).unwrap(),
+        Item::priced(9, "plain".into(), 250, 2).unwrap(),
+    ]
+}
+
+/// A new KRW order of `user` under `key` with `lines`, not from the cart.
+fn new<'a>(user: u64, key: &'a str, hash: &'a str, lines: &'a [Item]) -> NewOrder<'a> {
+    NewOrder {
+        user_id: user,
+        key,
+        hash,
+        currency: "KRW",
+        from_cart: false,
+        lines,
+        total: 5_000,
+    }
+}
+
 impl Db {
     async fn new_order(&self, user: u64, key: &str, t: NaiveDateTime) -> u64 {
-        storage::insert_at(&self.pool, user, key, &"a".repeat(64), "KRW", false, t)
+        let (hash, lines) = ("a".repeat(64), lines());
+        storage::insert_at(&self.pool, new(user, key, &hash, &lines), t)
             .await
             .unwrap()
             .expect("a new key")
@@ -99,17 +122,49 @@ async fn a_new_order_is_pending_with_one_history_row_at_the_time_given() {
 }
 
 #[tokio::test]
+async fn a_new_order_is_created_with_its_lines_and_total_as_a_read_shows_them() {
+    let db = db().await;
+
+    let id = db.new_order(4, "lines-1", at(7)).await;
+
+    let order = storage::find(&db.pool, id, Some(4)).await.unwrap().unwrap();
+    assert_eq!(order.items, lines());
+    assert_eq!((order.total, order.currency.as_str()), (5_000, "KRW"));
+    assert_eq!(order.status, Status::Pending);
+}
+
+#[tokio::test]
+async fn an_error_in_the_lines_rolls_the_whole_creation_back() {
+    let db = db().await;
+    // The lines' INSERT, the procedure's third write, now fails.
+    db.sql("ALTER TABLE order_items ADD CONSTRAINT no_nine CHECK (product_id <> 9)")
+        .await;
+
+    let (hash, lines) = ("a".repeat(64), lines());
+    let created = storage::insert_at(&db.pool, new(5, "err-9", &hash, &lines), at(1)).await;
+
+    let err = created.expect_err("the second line was refused");
+    assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
+    assert!(!mall_store::db::is_duplicate_key(&err));
+    for table in ["orders", "order_status_history", "order_items"] {
+        assert_eq!(db.count(table).await, 0, "{table} rolled back");
+    }
+}
+
+#[tokio::test]
 async fn a_duplicate_key_answers_none_and_writes_no_order_and_no_history() {
     let db = db().await;
     let id = db.new_order(2, "dup-1", at(1)).await;
 
-    let again = storage::insert_at(&db.pool, 2, "dup-1", &"b".repeat(64), "KRW", true, at(2))
+    let (other_hash, lines) = ("b".repeat(64), lines());
+    let again = storage::insert_at(&db.pool, new(2, "dup-1", &other_hash, &lines), at(2))
         .await
         .unwrap();
 
     assert_eq!(again, None);
     assert_eq!(db.count("orders").await, 1);
     assert_eq!(db.count("order_status_history").await, 1);
+    assert_eq!(db.count("order_items").await, 2);
     let (_, _, _, hash, _, updated) = db.order_row(id).await.unwrap();
     assert_eq!(
         (hash, updated),
@@ -118,7 +173,7 @@ async fn a_duplicate_key_answers_none_and_writes_no_order_and_no_history() {
     );
     // The same key under another user is another order.
     assert!(
-        storage::insert_at(&db.pool, 3, "dup-1", &"a".repeat(64), "KRW", false, at(3))
+        storage::insert_at(&db.pool, new(3, "dup-1", &"a".repeat(64), &lines), at(3))
             .await
             .unwrap()
             .is_some()
@@ -261,8 +316,8 @@ async fn an_error_after_the_order_row_rolls_the_creation_back_and_reaches_the_ca
     )
     .await;
 
-    let created =
-        storage::insert_at(&db.pool, 8, "err-1", &"a".repeat(64), "KRW", false, at(1)).await;
+    let (hash, lines) = ("a".repeat(64), lines());
+    let created = storage::insert_at(&db.pool, new(8, "err-1", &hash, &lines), at(1)).await;
 
     let err = created.expect_err("the history row was refused");
     assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
