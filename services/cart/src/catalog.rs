@@ -2,10 +2,11 @@
 //! products.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use mall_contracts::product::ProductClient;
-use mall_contracts::ServiceClient;
+use mall_contracts::{ServiceClient, Target};
 
 /// A product as the catalog answers it (`mall_contracts::product::Product`).
 pub use mall_contracts::product::Product as CatalogProduct;
@@ -16,9 +17,11 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn new(base_url: &str) -> anyhow::Result<Self> {
+    /// The catalog at `spec` (PRODUCT_URL: one URL, or both slots' with `markers`).
+    pub fn new(spec: &str, markers: Option<&Path>) -> anyhow::Result<Self> {
+        let target = Target::parse("product", spec, markers).map_err(anyhow::Error::msg)?;
         Ok(Self {
-            client: ProductClient::new(ServiceClient::new(base_url, Duration::from_secs(3))?),
+            client: ProductClient::new(ServiceClient::to(target, Duration::from_secs(3))?),
         })
     }
 

@@ -1,7 +1,10 @@
 //! The cart service's configuration: the shared service flags, where the catalog is, cache
 //! lifetime and cart size.
 
+use std::path::PathBuf;
+
 use clap::Parser;
+use mall_contracts::Target;
 use mall_http::config::{ServiceArgs, ServiceBase};
 
 pub const DEFAULT_PORT: u16 = 8103;
@@ -16,10 +19,16 @@ pub struct Cli {
     #[command(flatten)]
     pub service: ServiceArgs,
 
-    /// Base URL of the product service (through nginx's internal listener, so a blue/green
-    /// switch of the catalog moves this traffic too).
+    /// Base URL of the product service: nginx's internal listener, or `BLUE_URL,GREEN_URL`
+    /// of its two slots, called directly (needs SLOT_MARKERS); either way a blue/green
+    /// switch of the catalog moves this traffic too (docs/runtime.md "Internal calls").
     #[arg(long, env = "PRODUCT_URL", default_value = "http://127.0.0.1:8081")]
     pub product_url: String,
+
+    /// The directory where the blue/green switch writes `<part>.green` (nginx's
+    /// `upstreams/`): which product slot is live, read per call.
+    #[arg(long, env = "SLOT_MARKERS")]
+    pub slot_markers: Option<PathBuf>,
 
     /// Seconds a cached cart may live (writes invalidate at once anyway).
     #[arg(long, env = "CACHE_TTL_SECS", default_value_t = 300)]
@@ -34,15 +43,14 @@ pub struct Cli {
 pub struct Config {
     pub base: ServiceBase,
     pub product_url: String,
+    pub slot_markers: Option<PathBuf>,
     pub cache_ttl_secs: u64,
     pub max_lines: u32,
 }
 
 impl Cli {
     pub fn into_config(self) -> Result<Config, String> {
-        if !(self.product_url.starts_with("http://") || self.product_url.starts_with("https://")) {
-            return Err("PRODUCT_URL must be an http(s) URL".into());
-        }
+        Target::parse("product", &self.product_url, self.slot_markers.as_deref())?;
         if self.cache_ttl_secs == 0 || self.max_lines == 0 {
             return Err("CACHE_TTL_SECS and CART_MAX_LINES must be positive".into());
         }
@@ -51,6 +59,7 @@ impl Cli {
                 .service
                 .base("cart", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
             product_url: self.product_url,
+            slot_markers: self.slot_markers,
             cache_ttl_secs: self.cache_ttl_secs,
             max_lines: self.max_lines,
         })

@@ -1,6 +1,13 @@
-//! The HTTP client for calls between services: a base URL, timeouts, and the current
-//! request's `X-Trace-Id` on every call so the next hop logs under the same id.
+//! The HTTP client for calls between services: where the callee is, timeouts, and the
+//! current request's `X-Trace-Id` on every call so the next hop logs under the same id.
+//!
+//! Where the callee is ([`Target`]): one base URL (nginx's internal listener, a Kubernetes
+//! Service), or the callee's two slots, called directly, with the live one read per call
+//! from the marker the blue/green switch writes for nginx (`<markers>/<part>.green`
+//! exists: green, else blue; docs/runtime.md "Internal calls"). The caller then follows a
+//! switch at the same moment as nginx, from the same state, without the nginx hop.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -9,29 +16,97 @@ use serde::Serialize;
 
 use mall_runtime::trace;
 
+/// Where a callee is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// One base URL.
+    One(String),
+    /// Both slots' base URLs; green is live while `marker` exists.
+    Slots {
+        blue: String,
+        green: String,
+        marker: PathBuf,
+    },
+}
+
+impl Target {
+    /// `spec` is one http(s) base URL, or two separated by a comma (blue's, then green's),
+    /// which need the directory of the switch's markers; `part` names the callee's marker.
+    pub fn parse(part: &str, spec: &str, markers: Option<&Path>) -> Result<Self, String> {
+        let url = |u: &str| {
+            let u = u.trim();
+            if u.starts_with("http://") || u.starts_with("https://") {
+                Ok(u.trim_end_matches('/').to_owned())
+            } else {
+                Err(format!("{u:?} (the {part} service) is not an http(s) URL"))
+            }
+        };
+        match spec.split_once(',') {
+            None => Ok(Self::One(url(spec)?)),
+            Some((blue, green)) => {
+                let dir = markers.ok_or_else(|| {
+                    format!(
+                        "the {part} service's two slots need SLOT_MARKERS, the switch's markers"
+                    )
+                })?;
+                Ok(Self::Slots {
+                    blue: url(blue)?,
+                    green: url(green)?,
+                    marker: dir.join(format!("{part}.green")),
+                })
+            }
+        }
+    }
+
+    /// The base URL to call now.
+    fn base(&self) -> &str {
+        match self {
+            Self::One(base) => base,
+            Self::Slots {
+                blue,
+                green,
+                marker,
+            } => {
+                if marker.exists() {
+                    green
+                } else {
+                    blue
+                }
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ServiceClient {
     http: reqwest::Client,
-    base: String,
+    target: Target,
 }
 
 impl ServiceClient {
     pub fn new(base_url: &str, timeout: Duration) -> anyhow::Result<Self> {
+        Self::to(
+            Target::One(base_url.trim_end_matches('/').to_owned()),
+            timeout,
+        )
+    }
+
+    pub fn to(target: Target, timeout: Duration) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(2))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .context("while building the HTTP client")?;
-        Ok(Self {
-            http,
-            base: base_url.trim_end_matches('/').to_owned(),
-        })
+        Ok(Self { http, target })
     }
 
-    /// A request to `path` carrying the current trace id (if this task serves a request).
+    /// A request to `path` on the callee's live slot, carrying the current trace id (if
+    /// this task serves a request).
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let builder = self.http.request(method, format!("{}{path}", self.base));
+        let builder = self
+            .http
+            .request(method, format!("{}{path}", self.target.base()));
         match trace::current() {
             Some(id) => builder.header(trace::HEADER, id.as_str()),
             None => builder,
@@ -85,5 +160,48 @@ impl ServiceClient {
         resp.json()
             .await
             .with_context(|| format!("while decoding the answer of {what}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_url_is_called_as_it_is() {
+        let t = Target::parse("product", "http://nginx:8081/", None).unwrap();
+        assert_eq!(t, Target::One("http://nginx:8081".into()));
+        assert_eq!(t.base(), "http://nginx:8081");
+    }
+
+    #[test]
+    fn two_slots_follow_the_switch_marker_per_call() {
+        let dir = std::env::temp_dir().join(format!("mall-markers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = Target::parse("cart", "http://a:1, http://b:2", Some(&dir)).unwrap();
+        assert_eq!(t.base(), "http://a:1", "no marker: blue");
+        std::fs::write(dir.join("cart.green"), "live slot of cart: green").unwrap();
+        assert_eq!(t.base(), "http://b:2", "marker: green");
+        std::fs::write(dir.join("product.green"), "").unwrap();
+        std::fs::remove_file(dir.join("cart.green")).unwrap();
+        assert_eq!(
+            t.base(),
+            "http://a:1",
+            "another part's marker is not this one's"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_targets_are_refused_with_the_part_named() {
+        let e = Target::parse("payment", "http://a:1,http://b:2", None).unwrap_err();
+        assert!(e.contains("payment") && e.contains("SLOT_MARKERS"), "{e}");
+        let e = Target::parse("user", "ftp://a", None).unwrap_err();
+        assert!(
+            e.contains("user") && e.contains("not an http(s) URL"),
+            "{e}"
+        );
+        let dir = Path::new("/m");
+        assert!(Target::parse("user", "http://a:1,nope", Some(dir)).is_err());
     }
 }

@@ -18,4 +18,4 @@ pub mod payment;
 pub mod product;
 pub mod user;
 
-pub use client::ServiceClient;
+pub use client::{ServiceClient, Target};

@@ -1,12 +1,13 @@
 //! The other services as the order service sees them: the typed clients of
-//! `mall-contracts`, each through nginx's internal listener (so the live blue/green slot),
-//! every call carrying the request's trace id.
+//! `mall-contracts`, each calling the callee's live blue/green slot (through nginx's
+//! internal listener, or directly where the config names both slots), every call carrying
+//! the request's trace id.
 
 use mall_contracts::cart::CartClient;
 use mall_contracts::payment::PaymentClient;
 use mall_contracts::product::ProductClient;
 use mall_contracts::user::UserClient;
-use mall_contracts::ServiceClient;
+use mall_contracts::{ServiceClient, Target};
 
 pub use mall_contracts::payment::{ChargeRequest, PaymentStatus};
 pub use mall_contracts::product::{ReserveRequest, Reserved, ReservedItem};
@@ -21,12 +22,16 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(config: &crate::config::Config) -> anyhow::Result<Self> {
-        let c = |url: &str| ServiceClient::new(url, config.call_timeout);
+        let c = |part: &str, spec: &str| {
+            let target = Target::parse(part, spec, config.slot_markers.as_deref())
+                .map_err(anyhow::Error::msg)?;
+            ServiceClient::to(target, config.call_timeout)
+        };
         Ok(Self {
-            product: ProductClient::new(c(&config.product_url)?),
-            cart: CartClient::new(c(&config.cart_url)?),
-            payment: PaymentClient::new(c(&config.payment_url)?),
-            user: UserClient::new(c(&config.user_url)?),
+            product: ProductClient::new(c("product", &config.product_url)?),
+            cart: CartClient::new(c("cart", &config.cart_url)?),
+            payment: PaymentClient::new(c("payment", &config.payment_url)?),
+            user: UserClient::new(c("user", &config.user_url)?),
         })
     }
 }

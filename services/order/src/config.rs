@@ -1,9 +1,12 @@
 //! The order service's configuration: the shared service flags, where the other services
-//! are (nginx's internal listener), and the reconciliation timing.
+//! are (nginx's internal listener, or each callee's two slots and the switch's markers:
+//! docs/runtime.md "Internal calls"), and the reconciliation timing.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use mall_contracts::Target;
 use mall_http::config::{ServiceArgs, ServiceBase};
 
 pub const DEFAULT_PORT: u16 = 8104;
@@ -18,21 +21,27 @@ pub struct Cli {
     #[command(flatten)]
     pub service: ServiceArgs,
 
-    /// The catalog (reservations), through nginx's internal listener.
+    /// The catalog (reservations): nginx's internal listener, or `BLUE_URL,GREEN_URL` of
+    /// its two slots, called directly (needs SLOT_MARKERS).
     #[arg(long, env = "PRODUCT_URL", default_value = "http://127.0.0.1:8081")]
     pub product_url: String,
 
-    /// The carts, through nginx's internal listener.
+    /// The carts: one URL, or `BLUE_URL,GREEN_URL` (as PRODUCT_URL).
     #[arg(long, env = "CART_URL", default_value = "http://127.0.0.1:8081")]
     pub cart_url: String,
 
-    /// The payment service, through nginx's internal listener.
+    /// The payment service: one URL, or `BLUE_URL,GREEN_URL` (as PRODUCT_URL).
     #[arg(long, env = "PAYMENT_URL", default_value = "http://127.0.0.1:8081")]
     pub payment_url: String,
 
-    /// The user service (admin stats), through nginx's internal listener.
+    /// The user service (admin stats): one URL, or `BLUE_URL,GREEN_URL` (as PRODUCT_URL).
     #[arg(long, env = "USER_URL", default_value = "http://127.0.0.1:8081")]
     pub user_url: String,
+
+    /// The directory where the blue/green switch writes `<part>.green` (nginx's
+    /// `upstreams/`): which slot of a two-slot callee is live, read per call.
+    #[arg(long, env = "SLOT_MARKERS")]
+    pub slot_markers: Option<PathBuf>,
 
     /// Timeout of one call to another service, in milliseconds.
     #[arg(long, env = "CALL_TIMEOUT_MS", default_value_t = 5000)]
@@ -55,6 +64,7 @@ pub struct Config {
     pub cart_url: String,
     pub payment_url: String,
     pub user_url: String,
+    pub slot_markers: Option<PathBuf>,
     pub call_timeout: Duration,
     pub reconcile_every: Duration,
     pub reconcile_after: Duration,
@@ -62,15 +72,13 @@ pub struct Config {
 
 impl Cli {
     pub fn into_config(self) -> Result<Config, String> {
-        for url in [
-            &self.product_url,
-            &self.cart_url,
-            &self.payment_url,
-            &self.user_url,
+        for (part, spec) in [
+            ("product", &self.product_url),
+            ("cart", &self.cart_url),
+            ("payment", &self.payment_url),
+            ("user", &self.user_url),
         ] {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("{url} is not an http(s) URL"));
-            }
+            Target::parse(part, spec, self.slot_markers.as_deref())?;
         }
         if self.call_timeout_ms == 0 || self.reconcile_every_secs == 0 {
             return Err("CALL_TIMEOUT_MS and RECONCILE_EVERY_SECS must be positive".into());
@@ -86,6 +94,7 @@ impl Cli {
             cart_url: self.cart_url,
             payment_url: self.payment_url,
             user_url: self.user_url,
+            slot_markers: self.slot_markers,
             call_timeout: Duration::from_millis(self.call_timeout_ms),
             reconcile_every: Duration::from_secs(self.reconcile_every_secs),
             reconcile_after: Duration::from_secs(self.reconcile_after_secs),

@@ -30,6 +30,11 @@ pub struct Part {
     pub database: Option<Database>,
     pub health: String,
     pub ready: String,
+    /// The parts it calls (each another part with slots): it reaches each one's
+    /// live slot directly, by the switch's marker (docs/runtime.md "Internal calls"),
+    /// through `<CALLEE>_URL` and `SLOT_MARKERS`.
+    #[serde(default)]
+    pub calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

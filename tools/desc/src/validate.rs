@@ -74,6 +74,15 @@ fn parts(mall: &Mall, out: &mut Vec<String>) {
                 ));
             }
         }
+        for callee in &p.calls {
+            let slotted = mall.parts.iter().any(|q| &q.name == callee && q.slots);
+            if !slotted || callee == &p.name {
+                out.push(format!(
+                    "part {}: calls {callee:?}, which must be another part with slots",
+                    p.name
+                ));
+            }
+        }
         if let Some(db) = &p.database {
             // The local runtime derives both names from the part's (tools/mall/src/stack/config.rs, database).
             if db.name != format!("{}_db", p.ident()) || db.user != format!("{}_svc", p.ident()) {

@@ -92,6 +92,7 @@ pub async fn world() -> World {
     let cfg = cart_service::config::Config {
         base: ServiceBase::for_tests("cart", cart_db.url.clone(), &redis, &prefix),
         product_url: product.url.clone(),
+        slot_markers: None,
         cache_ttl_secs: 60,
         max_lines: 50,
     };
@@ -160,6 +161,7 @@ impl World {
             cart_url: self.cart_url.clone(),
             payment_url: payment_url.to_owned(),
             user_url: self.product.url.clone(),
+            slot_markers: None,
             call_timeout: Duration::from_millis(500),
             reconcile_every: Duration::from_millis(300),
             reconcile_after,

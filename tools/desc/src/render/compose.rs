@@ -59,14 +59,14 @@ fn slot_services(mall: &Mall) -> String {
         };
         let _ = writeln!(out, "{}", heading("  # ", title, 101));
         for slot in SLOTS {
-            slot_service(&mut out, p, slot);
+            slot_service(&mut out, mall, p, slot);
             out.push('\n');
         }
     }
     out
 }
 
-fn slot_service(out: &mut String, p: &Part, slot: &str) {
+fn slot_service(out: &mut String, mall: &Mall, p: &Part, slot: &str) {
     let var = format!("{}_{}", p.ident(), slot).to_uppercase();
     // The sidecar has an anchor of its own (it waits for the user service, not for MySQL).
     let anchor = if p.kind == PartKind::Sidecar {
@@ -75,8 +75,17 @@ fn slot_service(out: &mut String, p: &Part, slot: &str) {
         "service"
     };
     let _ = writeln!(out, "  {}-{slot}:\n    <<: *{anchor}", p.name);
+    let mut volumes = Vec::new();
     if p.database.is_some() {
-        let _ = writeln!(out, "    volumes: [secrets-{}:/run/mall:ro]", p.name);
+        volumes.push(format!("secrets-{}:/run/mall:ro", p.name));
+    }
+    // A caller reads the switch's markers, as nginx does (docs/runtime.md "Internal calls").
+    let markers = &mall.compose.markers;
+    if !p.calls.is_empty() {
+        volumes.push(format!("nginx-upstreams:{markers}:ro"));
+    }
+    if !volumes.is_empty() {
+        let _ = writeln!(out, "    volumes: [{}]", volumes.join(", "));
     }
     let _ = write!(
         out,
@@ -91,6 +100,17 @@ fn slot_service(out: &mut String, p: &Part, slot: &str) {
         bin = p.binary,
         name = p.name,
     );
+    if !p.calls.is_empty() {
+        let _ = writeln!(out, "      SLOT_MARKERS: {markers}");
+    }
+    let port = mall.compose.container_port;
+    for callee in &p.calls {
+        let var = format!("{}_URL", callee.to_uppercase().replace('-', "_"));
+        let _ = writeln!(
+            out,
+            "      {var}: http://{callee}-blue:{port},http://{callee}-green:{port}"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub fn render(mall: &Mall) -> String {
          use super::parts::{{Kind, StackPart}};\n\
          \n\
          /// Name, kind, executable, port offset (docs/runtime.md), slots, required, database\n\
-         /// (name and user, before MALL_DB_PREFIX), readiness path.\n\
+         /// (name and user, before MALL_DB_PREFIX), readiness path, the parts it calls.\n\
          pub const STACK_PARTS: [StackPart; {}] = [\n",
         mall.parts.len()
     );
@@ -36,8 +36,9 @@ pub fn render(mall: &Mall) -> String {
             out,
             "    StackPart {{\n        name: {:?},\n        kind: Kind::{kind},\n        \
              binary: {:?},\n        port_offset: {},\n        slots: {},\n        \
-             required: {},\n        database: {db},\n        ready: {:?},\n    }},",
-            p.name, p.binary, p.port_offset, p.slots, p.required, p.ready
+             required: {},\n        database: {db},\n        ready: {:?},\n        \
+             calls: &{:?},\n    }},",
+            p.name, p.binary, p.port_offset, p.slots, p.required, p.ready, p.calls
         );
     }
     out.push_str("];\n");

@@ -43,8 +43,21 @@ pub fn part_env(
             format!("mysql://{user}:{password}@{}:{}/{db}", m.host, m.port),
         );
     }
-    let internal = format!("http://127.0.0.1:{}", cfg.internal_port);
     let port_of = |name: &str, slot: Option<&str>| cfg.port_of(name, slot).unwrap_or(0);
+    // Calls between services go to the callee's two slots directly, the live one read per
+    // call from nginx's switch markers (docs/runtime.md "Internal calls").
+    for callee in part.calls {
+        let (b, g) = (
+            port_of(callee, Some("blue")),
+            port_of(callee, Some("green")),
+        );
+        let var = format!("{}_URL", callee.to_uppercase().replace('-', "_"));
+        set(&var, format!("http://127.0.0.1:{b},http://127.0.0.1:{g}"));
+    }
+    if !part.calls.is_empty() {
+        let markers = cfg.nginx_dir().join("upstreams");
+        set("SLOT_MARKERS", markers.display().to_string());
+    }
     match part.name {
         "auth-proxy" => {
             let (b, g) = (
@@ -64,12 +77,6 @@ pub fn part_env(
             );
         }
         "product" => set("SEED_DEMO_CATALOG", "true".into()),
-        "cart" => set("PRODUCT_URL", internal),
-        "order" => {
-            for var in ["PRODUCT_URL", "CART_URL", "PAYMENT_URL", "USER_URL"] {
-                set(var, internal.clone());
-            }
-        }
         "payment" => set(
             "GATEWAY_URL",
             format!("http://127.0.0.1:{}", port_of("gateway-sim", None)),
@@ -202,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn a_service_gets_its_database_and_the_internal_listener() {
+    fn a_service_gets_its_database_and_its_callees_slots() {
         let c = cfg();
         let order = StackPart::find("order").unwrap();
         let env = part_env(&c, order, Some("green"), 18204, Some("pw"));
@@ -212,7 +219,12 @@ mod tests {
             get(&env, "DATABASE_URL"),
             Some("mysql://order_svc:pw@127.0.0.1:3306/order_db")
         );
-        assert_eq!(get(&env, "CART_URL"), Some("http://127.0.0.1:18081"));
+        assert_eq!(
+            get(&env, "CART_URL"),
+            Some("http://127.0.0.1:18103,http://127.0.0.1:18203")
+        );
+        let markers = c.nginx_dir().join("upstreams");
+        assert_eq!(get(&env, "SLOT_MARKERS"), markers.to_str());
         assert_eq!(get(&env, "TOKIO_WORKER_THREADS"), Some("1"));
     }
 

@@ -26,6 +26,8 @@ pub struct StackPart {
     /// Database and user name, before MALL_DB_PREFIX.
     pub database: Option<(&'static str, &'static str)>,
     pub ready: &'static str,
+    /// The parts it calls, each at its live slot (docs/runtime.md "Internal calls").
+    pub calls: &'static [&'static str],
 }
 
 impl StackPart {

@@ -5,7 +5,7 @@
 use super::parts::{Kind, StackPart};
 
 /// Name, kind, executable, port offset (docs/runtime.md), slots, required, database
-/// (name and user, before MALL_DB_PREFIX), readiness path.
+/// (name and user, before MALL_DB_PREFIX), readiness path, the parts it calls.
 pub const STACK_PARTS: [StackPart; 7] = [
     StackPart {
         name: "auth-proxy",
@@ -16,6 +16,7 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: true,
         database: None,
         ready: "/ready",
+        calls: &[],
     },
     StackPart {
         name: "user",
@@ -26,6 +27,7 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: true,
         database: Some(("user_db", "user_svc")),
         ready: "/ready",
+        calls: &[],
     },
     StackPart {
         name: "product",
@@ -36,6 +38,7 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: false,
         database: Some(("product_db", "product_svc")),
         ready: "/ready",
+        calls: &[],
     },
     StackPart {
         name: "cart",
@@ -46,6 +49,7 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: false,
         database: Some(("cart_db", "cart_svc")),
         ready: "/ready",
+        calls: &["product"],
     },
     StackPart {
         name: "order",
@@ -56,6 +60,7 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: false,
         database: Some(("order_db", "order_svc")),
         ready: "/ready",
+        calls: &["product", "cart", "payment", "user"],
     },
     StackPart {
         name: "payment",
@@ -66,6 +71,7 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: false,
         database: Some(("payment_db", "payment_svc")),
         ready: "/ready",
+        calls: &[],
     },
     StackPart {
         name: "gateway-sim",
@@ -76,5 +82,6 @@ pub const STACK_PARTS: [StackPart; 7] = [
         required: false,
         database: None,
         ready: "/ready",
+        calls: &[],
     },
 ];
