@@ -1,6 +1,6 @@
 //! The trace-id coverage audit (scripts/test's `trace` step, after the whole suite):
-//! 1. requests with known trace ids through nginx: a cart write (cart → nginx's internal
-//!    listener → product), a failing one (unknown product), an unauthenticated one, and,
+//! 1. requests with known trace ids through nginx: a cart write (cart → product's live
+//!    slot, called directly: docs/runtime.md "Internal calls"), a failing one (unknown product), an unauthenticated one, and,
 //!    when the order service is part of the stack, a checkout and a declined checkout
 //!    (order → product, order → payment → gateway, order → cart);
 //! 2. for each: nginx's access line, auth-proxy's decision line and a `request completed`
@@ -80,7 +80,8 @@ struct Expect {
     auth: &'static str,
     /// Parts (log file names without slot) with a `request completed` line under the id.
     parts: Vec<&'static str>,
-    /// A call between services, so a line from nginx's internal listener.
+    /// A call between services, so a callee's `request completed` line of an `/internal/`
+    /// route under the same id (the caller passed it on).
     internal: bool,
 }
 
@@ -338,9 +339,13 @@ fn check_trace(dir: &Path, e: &Expect) -> Vec<String> {
             e.name, e.id, e.auth
         ));
     }
-    if e.internal && !find("nginx", &|v| uri(v).starts_with("/internal/")) {
+    let internal_call = |v: &Value| {
+        v["msg"] == "request completed"
+            && v["route"].as_str().is_some_and(|r| r.starts_with("/internal/"))
+    };
+    if e.internal && !e.parts.iter().any(|part| find(part, &internal_call)) {
         problems.push(format!(
-            "{} ({}): no nginx internal-listener line",
+            "{} ({}): no callee's line of an /internal/ call",
             e.name, e.id
         ));
     }
