@@ -26,6 +26,10 @@ pub const X_TOKEN_ID: HeaderName = HeaderName::from_static("x-token-id");
 pub const X_TOKEN_EXPIRES: HeaderName = HeaderName::from_static("x-token-expires");
 pub const X_AUTH_ERROR: HeaderName = HeaderName::from_static("x-auth-error");
 pub const X_AUTH_ALLOW: HeaderName = HeaderName::from_static("x-auth-allow");
+/// On the `200` of a public route: the answer depends on neither the token nor who asks
+/// (the policy's route table alone), so nginx may keep it for every caller of that method
+/// and URI (nginx/snippets/auth-subrequest.conf).
+pub const X_AUTH_PUBLIC: HeaderName = HeaderName::from_static("x-auth-public");
 pub const X_SERVED_BY: HeaderName = HeaderName::from_static("x-served-by");
 pub const X_TRACE_ID: HeaderName = HeaderName::from_static(trace::HEADER);
 
@@ -133,7 +137,9 @@ async fn auth(app: &App, req: &Request<Incoming>, trace: &TraceId) -> Response<B
         StatusCode::from_u16(reason.verdict().status()).unwrap_or(StatusCode::FORBIDDEN);
     let headers = resp.headers_mut();
     match &decision.outcome {
-        Outcome::Public => {}
+        Outcome::Public => {
+            headers.insert(X_AUTH_PUBLIC, HeaderValue::from_static("1"));
+        }
         Outcome::Allowed(v) => {
             headers.insert(X_USER_ID, v.headers.user_id.clone());
             headers.insert(X_USER_ROLES, v.headers.roles.clone());

@@ -104,6 +104,29 @@ async fn public_routes_pass_without_looking_at_the_token() {
         let r = proxy.auth(method, uri, Some("garbage")).await;
         assert_eq!(r.status(), 200, "{method} {uri}");
         assert!(r.headers().get("x-user-id").is_none());
+        assert_eq!(r.headers()["x-auth-public"], "1", "{method} {uri}");
+    }
+}
+
+/// X-Auth-Public is what lets nginx keep a decision for every caller: only a public
+/// route's answer carries it, never an allowed request on another route, never a denial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_public_routes_answer_is_marked_public() {
+    let (_jwks, proxy, key) = setup().await;
+    let customer = key.token("7", &["customer"]);
+
+    let allowed = proxy.auth("GET", "/api/cart", Some(&customer)).await;
+    let anonymous = proxy.auth("GET", "/api/cart", None).await;
+    let forbidden = proxy.auth("GET", "/api/admin/users", Some(&customer)).await;
+
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(allowed.headers()["x-user-id"], "7");
+    assert_eq!(
+        (anonymous.status().as_u16(), forbidden.status().as_u16()),
+        (401, 403)
+    );
+    for r in [&allowed, &anonymous, &forbidden] {
+        assert!(r.headers().get("x-auth-public").is_none(), "{r:?}");
     }
 }
 

@@ -1,6 +1,7 @@
-//! nginx's cache of anonymous auth decisions (docs/runtime.md "The auth subrequest"), as
-//! the logs show it: an anonymous request allowed in the last 5 s is allowed again without
-//! asking auth-proxy; a request with a token, and a denial, always go to auth-proxy.
+//! nginx's cache of public routes' auth decisions (docs/runtime.md "The auth subrequest"),
+//! as the logs show it: a read of a public route allowed in the last 5 s is allowed again
+//! without asking auth-proxy, with or without a token; a request on any other route, and a
+//! denial, always go to auth-proxy.
 
 use std::time::Duration;
 
@@ -74,16 +75,16 @@ async fn an_anonymous_read_allowed_once_is_allowed_again_without_asking_auth_pro
 }
 
 #[tokio::test]
-async fn a_request_with_a_token_is_never_answered_from_the_cache() {
+async fn a_signed_in_read_of_a_public_route_is_answered_from_the_cache() {
     let mall = mall();
     let (_, tokens) = mall.customer().await;
     let path = format!("/api/products?size=1&tag={}", unique_tag());
-    // The anonymous answer for this URI is cached first...
+    // The public route's answer for this URI is cached first, by an anonymous read...
     send(mall.get(&path)).await.expect_status(StatusCode::OK);
     let with_token = fresh_trace_id();
 
-    // ...yet a request with a token on the same URI still goes to auth-proxy (nginx cannot
-    // tell a public route from another; expiry, revocation and roles are per request).
+    // ...and serves a request with a token too: a public route's decision looks at no
+    // token (the policy's route table alone decides it).
     send(
         mall.get(&path)
             .bearer_auth(&tokens.access)
@@ -93,10 +94,40 @@ async fn a_request_with_a_token_is_never_answered_from_the_cache() {
     .expect_status(StatusCode::OK);
 
     let lines = settled_lines(&with_token, Some("product")).await;
-    let decisions = auth_decisions(&lines);
-    assert_eq!(decisions.len(), 1, "{lines:?}");
-    assert_eq!(decisions[0]["result"], "allow");
-    assert_eq!(nginx_cache_status(&lines), "BYPASS", "{lines:?}");
+    assert!(auth_decisions(&lines).is_empty(), "{lines:?}");
+    assert_eq!(nginx_cache_status(&lines), "HIT", "{lines:?}");
+}
+
+#[tokio::test]
+async fn an_allowed_request_on_a_route_that_is_not_public_is_never_cached() {
+    let mall = mall();
+    let (_, tokens) = mall.customer().await;
+    let path = format!("/api/cart?tag={}", unique_tag());
+    // Allowed twice with the token: auth-proxy is asked both times (expiry, revocation and
+    // roles are decided per request).
+    for _ in 0..2 {
+        let trace = fresh_trace_id();
+        send(
+            mall.get(&path)
+                .bearer_auth(&tokens.access)
+                .header("x-trace-id", &trace),
+        )
+        .await
+        .expect_status(StatusCode::OK);
+        let lines = settled_lines(&trace, Some("cart")).await;
+        let decisions = auth_decisions(&lines);
+        assert_eq!(decisions.len(), 1, "{lines:?}");
+        assert_eq!(decisions[0]["result"], "allow");
+        assert_eq!(nginx_cache_status(&lines), "MISS", "{lines:?}");
+    }
+    // Nothing was stored under that method and URI: without a token it is still refused.
+    let anonymous = fresh_trace_id();
+    send(mall.get(&path).header("x-trace-id", &anonymous))
+        .await
+        .expect_status(StatusCode::UNAUTHORIZED);
+    let lines = settled_lines(&anonymous, None).await;
+    assert_eq!(auth_decisions(&lines).len(), 1, "{lines:?}");
+    assert_eq!(auth_decisions(&lines)[0]["result"], "unauthorized");
 }
 
 #[tokio::test]

@@ -341,7 +341,9 @@ fn check_trace(dir: &Path, e: &Expect) -> Vec<String> {
     }
     let internal_call = |v: &Value| {
         v["msg"] == "request completed"
-            && v["route"].as_str().is_some_and(|r| r.starts_with("/internal/"))
+            && v["route"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("/internal/"))
     };
     if e.internal && !e.parts.iter().any(|part| find(part, &internal_call)) {
         problems.push(format!(
