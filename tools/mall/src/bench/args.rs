@@ -17,7 +17,9 @@ Benchmarks:
             real /api/users/me; auth-proxy's RSS and token-cache counters.
             Targets: throughput ratio >= 0.85, added p99 <= 1 ms, RSS < 30 MB.
   catalog   product detail and a list page through nginx, from the blue product slot
-            (Redis cache on) vs a green slot started with CACHE_ENABLED=false.
+            (Redis cache on) vs a green slot started with CACHE_ENABLED=false; and the
+            edge: the same detail reads through the public listener signed in vs
+            anonymous (target: signed-in / anonymous req/s >= 0.95).
   checkout  checkouts/s and p99 through nginx: every request a new order (own
             Idempotency-Key) for one product, 9 in 10 paid, 1 in 10 declined (402).
   mix       the whole mall under a shopper mix (browse 10, product detail 10, search 3,

@@ -1,7 +1,10 @@
 //! `mall bench catalog`: product detail and a list page through nginx, from the blue
 //! product slot (Redis cache on) vs a green slot started with CACHE_ENABLED=false
-//! (docs/performance.md, "Catalog cache").
+//! (docs/performance.md, "Catalog cache"); and the edge's cost for a signed-in shopper:
+//! the same detail reads through the public listener with a token and without
+//! (docs/performance.md, "Edge").
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -136,6 +139,19 @@ pub fn run(b: &mut Bench) -> Result<()> {
         "Com_stmt_execute",
         "Connections",
     ];
+    // The edge for a signed-in shopper: the same detail reads through the public listener
+    // (the real auth_request wiring), with a token and without.
+    let shopper = b.register_and_login()?;
+    let signed_in = b.tmp.join("catalog-signed-in.txt");
+    std::fs::write(&signed_in, format!("Bearer {}\n", shopper.token))?;
+    let public = format!("{}{first}", b.url);
+    let bearer = format!("Bearer {}", shopper.token);
+    b.expect_status(
+        200,
+        "signed-in detail",
+        &public,
+        &[("Authorization", &bearer)],
+    )?;
     let lc = b.args.latency_connections;
     for round in 1..=b.args.rounds {
         let detail = |name: &str, base: &str| {
@@ -144,11 +160,15 @@ pub fn run(b: &mut Bench) -> Result<()> {
         let list = |name: &str, base: &str| {
             Case::get(name, round, &format!("{base}{list_path}"), None, None)
         };
+        let edge =
+            |name: &str, auths: Option<&Path>| Case::get(name, round, &public, Some(&paths), auths);
         let mut cases = vec![
             detail("detail-cached", &cached),
             detail("detail-uncached", &uncached),
             list("list-cached", &cached),
             list("list-uncached", &uncached),
+            edge("edge-anonymous", None),
+            edge("edge-signed-in", Some(&signed_in)),
         ];
         if lc > 0 {
             cases.push(detail("detail-cached", &cached).unloaded(lc));
@@ -168,6 +188,7 @@ pub fn run(b: &mut Bench) -> Result<()> {
         "detail": {"ids_cycled": ids.len()},
         "list": {"path": list_path, "items": list_items},
         "ratios": ratios::catalog(&cases, lc),
+        "edge": ratios::edge(&cases),
         "cases": cases,
         "product_memory": {"blue": super::auth::memory(b.pid("product-blue")?),
                            "green": super::auth::memory(b.pid("product-green").context("product-green")?)},
@@ -212,6 +233,16 @@ fn verdicts(r: &Value) -> String {
             rounds.join(", "),
             n(&p["p99_ms_cached"]),
             n(&p["p99_ms_uncached"])
+        );
+    }
+    let e = &r["edge"];
+    if !e.is_null() {
+        o += &format!(
+            "  edge, detail signed in / anonymous req/s: {} (target >= 0.95: {}), p99 {} vs {} ms\n",
+            n(&e["signed_in_over_anonymous"]),
+            if e["met"] == true { "met" } else { "missed" },
+            n(&e["p99_ms_signed_in"]),
+            n(&e["p99_ms_anonymous"])
         );
     }
     let cases: Vec<(&String, &Value)> = r["cases"].as_object().into_iter().flatten().collect();

@@ -70,6 +70,22 @@ pub fn auth(s: &Value, lc: u32, hwm_kb: f64) -> Value {
     })
 }
 
+/// The edge's cost for a signed-in shopper: the same product detail through the public
+/// listener with a token (`edge-signed-in`) against without (`edge-anonymous`); target
+/// >= 0.95.
+pub fn edge(s: &Value) -> Value {
+    let (Some(a), Some(b)) = (s.get("edge-signed-in"), s.get("edge-anonymous")) else {
+        return Value::Null;
+    };
+    let ratio = div(f(a, "rps"), f(b, "rps"));
+    json!({
+        "signed_in_over_anonymous": ratio,
+        "throughput_ratio_rounds": per_round(a, b, "rps_rounds", div),
+        "p99_ms_signed_in": f(a, "p99_ms"), "p99_ms_anonymous": f(b, "p99_ms"),
+        "target_min": 0.95, "met": ratio >= 0.95,
+    })
+}
+
 /// Cached `c` against uncached `u`, when both ran.
 fn catalog_pair(c: Option<&Value>, u: Option<&Value>) -> Value {
     let (Some(c), Some(u)) = (c, u) else {
@@ -100,6 +116,18 @@ mod tests {
 
     fn case(rps: f64, p99: f64) -> Value {
         json!({"rps": rps, "p50_ms": p99 / 2.0, "p99_ms": p99, "rps_rounds": [rps, rps], "p99_ms_rounds": [p99, p99]})
+    }
+
+    #[test]
+    fn the_edge_ratio_is_signed_in_over_anonymous() {
+        let s = json!({"edge-signed-in": case(940.0, 4.0), "edge-anonymous": case(1000.0, 3.0)});
+        let r = edge(&s);
+        assert_eq!(r["signed_in_over_anonymous"], json!(0.94));
+        assert_eq!(r["met"], json!(false));
+        assert_eq!(
+            edge(&json!({"edge-anonymous": case(1.0, 1.0)})),
+            Value::Null
+        );
     }
 
     #[test]
