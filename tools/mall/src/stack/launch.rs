@@ -68,6 +68,10 @@ pub fn part_env(
                 "AUTH_JWKS_URLS",
                 format!("http://127.0.0.1:{b}/.well-known/jwks.json,http://127.0.0.1:{g}/.well-known/jwks.json"),
             );
+            // mimalloc commits its arena as it is used, not at once: with it eager,
+            // transparent huge pages made 8 MB of an idle sidecar resident
+            // (docs/auth-proxy.md "Memory").
+            set("MIMALLOC_ARENA_EAGER_COMMIT", "0".into());
             set(
                 "AUTH_POLICY_FILE",
                 cfg.root
@@ -243,6 +247,7 @@ mod tests {
             Some("http://127.0.0.1:18101/.well-known/jwks.json,http://127.0.0.1:18201/.well-known/jwks.json")
         );
         assert_eq!(get(&auth, "DATABASE_URL"), None);
+        assert_eq!(get(&auth, "MIMALLOC_ARENA_EAGER_COMMIT"), Some("0"));
         let pay = part_env(
             &c,
             StackPart::find("payment").unwrap(),
