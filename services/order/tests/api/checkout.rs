@@ -260,3 +260,51 @@ async fn an_order_is_in_the_currency_of_its_products() {
     assert_eq!(status, 200);
     assert_eq!(read["currency"], "EUR", "{read}");
 }
+
+/// The order is created with the prices the catalog's lookup gave; the reservation prices
+/// it again, and when a price changed in between, that price is the one charged and the
+/// order's lines and total are rewritten to it before the charge.
+#[tokio::test]
+async fn a_price_changed_before_the_reservation_is_the_one_charged_and_shown() {
+    let w = world().await;
+    let product = w.create_product(5, 700).await;
+    let order = w
+        .order_service(&w.payment.url, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        w.looked_up_price(product).await,
+        700,
+        "cached by the lookup"
+    );
+    w.set_price_behind_the_cache(product, 900).await;
+    assert_eq!(
+        w.looked_up_price(product).await,
+        700,
+        "the lookup still says 700"
+    );
+
+    let r = w
+        .post_order(&order, 29, "repriced", &items_body(product, 2, "tok_ok"))
+        .await;
+
+    assert_eq!(r.status(), 201);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["total"], 1800, "{answer}");
+    assert_eq!(answer["items"][0]["price"], 900);
+    assert_eq!(answer["items"][0]["line_total"], 1800);
+    let id = answer["id"].as_u64().unwrap();
+    assert_eq!(w.get_order(&order, 29, id).await, (200, answer));
+    let paid: Value = w
+        .http
+        .get(format!("{}/internal/payments/by-order/{id}", w.payment.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (paid["amount"].as_i64(), paid["status"].as_str()),
+        (Some(1800), Some("approved"))
+    );
+}

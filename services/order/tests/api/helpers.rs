@@ -32,6 +32,7 @@ pub struct World {
     _gateway: Running,
     _cart: Running,
     cart_url: String,
+    product_db_url: secrecy::SecretString,
     order_db: TestDb,
     _dbs: Vec<TestDb>,
     pub http: reqwest::Client,
@@ -138,6 +139,7 @@ pub async fn world() -> World {
         _gateway: gateway,
         _cart: cart,
         cart_url,
+        product_db_url: product_db.url.clone(),
         order_db: TestDb::create("order").await.unwrap(),
         _dbs: vec![product_db, cart_db, payment_db],
         http: reqwest::Client::new(),
@@ -178,6 +180,39 @@ impl World {
             url,
             stop: Some(tx),
         }
+    }
+
+    /// Changes a product's price in the catalog's database only, as if an admin's change
+    /// had not reached the catalog's cache yet: the batch lookup still answers the old
+    /// price (once it has cached it), a reservation reads the new one.
+    pub async fn set_price_behind_the_cache(&self, product: u64, price: i64) {
+        use mysql_async::prelude::Queryable;
+        use secrecy::ExposeSecret;
+        let pool = mysql_async::Pool::new(self.product_db_url.expose_secret());
+        let mut conn = pool.get_conn().await.unwrap();
+        conn.exec_drop(
+            "UPDATE products SET price = ? WHERE id = ?",
+            (price, product),
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        pool.disconnect().await.unwrap();
+    }
+
+    /// The catalog's batch lookup of `product` (what the order service asks first).
+    pub async fn looked_up_price(&self, product: u64) -> i64 {
+        let url = format!("{}/internal/products?ids={product}", self.product.url);
+        let found: Value = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        found[0]["price"].as_i64().unwrap()
     }
 
     pub async fn create_product(&self, stock: i64, price: i64) -> u64 {
