@@ -294,15 +294,12 @@ async fn a_price_changed_before_the_reservation_is_the_one_charged_and_shown() {
     assert_eq!(answer["items"][0]["line_total"], 1800);
     let id = answer["id"].as_u64().unwrap();
     assert_eq!(w.get_order(&order, 29, id).await, (200, answer));
-    let paid: Value = w
-        .http
-        .get(format!("{}/internal/payments/by-order/{id}", w.payment.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let paid = w
+        .get_json(&format!(
+            "{}/internal/payments/by-order/{id}",
+            w.payment.url
+        ))
+        .await;
     assert_eq!(
         (paid["amount"].as_i64(), paid["status"].as_str()),
         (Some(1800), Some("approved"))

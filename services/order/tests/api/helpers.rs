@@ -203,16 +203,13 @@ impl World {
     /// The catalog's batch lookup of `product` (what the order service asks first).
     pub async fn looked_up_price(&self, product: u64) -> i64 {
         let url = format!("{}/internal/products?ids={product}", self.product.url);
-        let found: Value = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        found[0]["price"].as_i64().unwrap()
+        self.get_json(&url).await[0]["price"].as_i64().unwrap()
+    }
+
+    /// The JSON answer of a GET to `url`.
+    pub async fn get_json(&self, url: &str) -> Value {
+        let r = self.http.get(url).send().await.unwrap();
+        r.json().await.unwrap()
     }
 
     pub async fn create_product(&self, stock: i64, price: i64) -> u64 {
