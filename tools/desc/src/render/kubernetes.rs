@@ -56,6 +56,9 @@ pub fn parts(mall: &Mall) -> String {
                 db.name, db.user
             );
         }
+        if !p.calls.is_empty() {
+            let _ = writeln!(out, "    calls: [{}]", p.calls.join(", "));
+        }
     }
     out
 }

@@ -227,3 +227,66 @@ fn every_container_is_non_root_read_only_and_bounded() {
         }
     }
 }
+
+/// A caller (mall.toml's `calls`) gets `<CALLEE>_URL` naming the callee's Service, in both
+/// slots; the callee's network policy admits exactly the edge and its callers.
+#[test]
+#[ignore = "needs the rendered chart: mall ci --only kubernetes"]
+fn callers_reach_their_callees_services_and_only_they_do() {
+    let mall = mall_desc::load(&crate::root()).expect("mall.toml is valid");
+    let port = mall.compose.container_port;
+    for (render, docs) in renders() {
+        for part in mall.slot_parts() {
+            for slot in ["blue", "green"] {
+                let name = format!("{}-{slot}", part.name);
+                let d = get(&docs, "Deployment", &name, &render);
+                let env = d["spec"]["template"]["spec"]["containers"][0]["env"]
+                    .as_sequence()
+                    .expect("env");
+                let value = |k: &str| {
+                    env.iter()
+                        .filter(|e| e["name"].as_str() == Some(k))
+                        .map(|e| e["value"].as_str().unwrap_or_default().to_owned())
+                        .collect::<Vec<_>>()
+                };
+                for callee in &part.calls {
+                    let var = format!("{}_URL", callee.to_uppercase().replace('-', "_"));
+                    assert_eq!(
+                        value(&var),
+                        [format!("http://{callee}:{port}")],
+                        "{render} {name} {var}"
+                    );
+                }
+            }
+            let policy = get(&docs, "NetworkPolicy", &part.name, &render);
+            let mut admitted: Vec<String> = Vec::new();
+            for rule in policy["spec"]["ingress"].as_sequence().expect("ingress") {
+                for from in rule["from"].as_sequence().expect("from") {
+                    let selector = &from["podSelector"];
+                    if let Some(n) = selector["matchLabels"]["app.kubernetes.io/name"].as_str() {
+                        admitted.push(n.to_owned());
+                    }
+                    for e in selector["matchExpressions"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                    {
+                        assert_eq!(e["operator"].as_str(), Some("In"), "{render}");
+                        let names = e["values"].as_sequence().expect("values");
+                        admitted.extend(names.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+                    }
+                }
+            }
+            let mut expected: Vec<String> = mall
+                .parts
+                .iter()
+                .filter(|q| q.calls.contains(&part.name))
+                .map(|q| q.name.clone())
+                .chain(["edge".to_owned()])
+                .collect();
+            admitted.sort();
+            expected.sort();
+            assert_eq!(admitted, expected, "{render}: who may reach {}", part.name);
+        }
+    }
+}
