@@ -6,7 +6,7 @@
 //! the >=400 column); any other non-2xx is an error.
 
 use anyhow::{bail, Context, Result};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::load::Case;
 use super::observe::{self, Counters};
@@ -39,7 +39,19 @@ pub fn run(b: &mut Bench) -> Result<()> {
     }
     let auth_file = b.tmp.join("auths.txt");
     std::fs::write(&auth_file, auths)?;
-    let counters = Counters::default();
+    // Server-wide (the host's MariaDB is shared), but the bench dominates them: the
+    // statements and commits a checkout costs (docs/checkout.md "The steps").
+    let counters = Counters {
+        mysql_status: vec![
+            "Questions",
+            "Com_call_procedure",
+            "Com_insert",
+            "Com_update",
+            "Com_select",
+            "Innodb_data_fsyncs",
+        ],
+        ..Counters::default()
+    };
     for round in 1..=b.args.rounds {
         let mut c = Case::get(
             "checkout",
@@ -81,7 +93,28 @@ pub fn run(b: &mut Bench) -> Result<()> {
     );
     print!("{}", print::tables(&result["cases"]));
     println!("  orders at the end (warm-up included): {paid} paid, {failed} failed");
+    println!("{}", mysql_per_checkout(&result["cases"]["checkout"]));
     print!("{}", print::observations(&result));
     b.write_result("checkout", &result)?;
     Ok(())
+}
+
+/// MariaDB's server-wide counters over the measured runs, per checkout answered.
+fn mysql_per_checkout(case: &Value) -> String {
+    let requests = case["requests"].as_f64().unwrap_or(0.0).max(1.0);
+    let per = |k: &str| {
+        let v = case["counters"][format!("mysql_{k}")]
+            .as_f64()
+            .unwrap_or(0.0);
+        format!("{:.2}", v / requests)
+    };
+    format!(
+        "  MariaDB per checkout (server-wide counters): {} statements ({} CALLs, {} INSERTs, {} UPDATEs, {} SELECTs), {} InnoDB fsyncs",
+        per("Questions"),
+        per("Com_call_procedure"),
+        per("Com_insert"),
+        per("Com_update"),
+        per("Com_select"),
+        per("Innodb_data_fsyncs")
+    )
 }
