@@ -29,7 +29,15 @@ def steps(path):
 def main(argv):
     if len(argv) < 3 or any("=" not in a for a in argv[2:]):
         sys.exit(__doc__)
-    series = [(a.split("=", 1)[0], steps(a.split("=", 1)[1])) for a in argv[2:]]
+    series = []
+    for arg in argv[2:]:
+        label, path = arg.split("=", 1)
+        try:
+            series.append((label, steps(path)))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            sys.exit(f"plot-sweeps: {path} is not a mix benchmark's result: {e!r}")
+    if not any(s for _, s in series):
+        sys.exit("plot-sweeps: no open-loop step in any result (was it run with --sweep?)")
     labels = list(dict.fromkeys(label for label, _ in series))
     xs = [x for _, s in series for x, _, _ in s]
     x0, x1 = min(xs) - 250, max(xs) + 250

@@ -2,7 +2,6 @@
 //! products.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
 use mall_contracts::product::ProductClient;
@@ -17,9 +16,8 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The catalog at `spec` (PRODUCT_URL: one URL, or both slots' with `markers`).
-    pub fn new(spec: &str, markers: Option<&Path>) -> anyhow::Result<Self> {
-        let target = Target::parse("product", spec, markers).map_err(anyhow::Error::msg)?;
+    /// The catalog at `target` (PRODUCT_URL: one URL, or both slots' with SLOT_MARKERS).
+    pub fn new(target: Target) -> anyhow::Result<Self> {
         Ok(Self {
             client: ProductClient::new(ServiceClient::to(target, Duration::from_secs(3))?),
         })

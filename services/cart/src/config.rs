@@ -42,15 +42,14 @@ pub struct Cli {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub base: ServiceBase,
-    pub product_url: String,
-    pub slot_markers: Option<PathBuf>,
+    pub product: Target,
     pub cache_ttl_secs: u64,
     pub max_lines: u32,
 }
 
 impl Cli {
     pub fn into_config(self) -> Result<Config, String> {
-        Target::parse("product", &self.product_url, self.slot_markers.as_deref())?;
+        let product = Target::parse("product", &self.product_url, self.slot_markers.as_deref())?;
         if self.cache_ttl_secs == 0 || self.max_lines == 0 {
             return Err("CACHE_TTL_SECS and CART_MAX_LINES must be positive".into());
         }
@@ -58,8 +57,7 @@ impl Cli {
             base: self
                 .service
                 .base("cart", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
-            product_url: self.product_url,
-            slot_markers: self.slot_markers,
+            product,
             cache_ttl_secs: self.cache_ttl_secs,
             max_lines: self.max_lines,
         })

@@ -41,7 +41,7 @@ pub async fn run(
     let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
     let state = Arc::new(State {
         carts: Carts::new(pool.clone(), redis.clone(), config.cache_ttl_secs),
-        catalog: Catalog::new(&config.product_url, config.slot_markers.as_deref())?,
+        catalog: Catalog::new(config.product.clone())?,
         max_lines: config.max_lines,
     });
     let app = App::new(

@@ -22,16 +22,12 @@ pub struct Clients {
 
 impl Clients {
     pub fn new(config: &crate::config::Config) -> anyhow::Result<Self> {
-        let c = |part: &str, spec: &str| {
-            let target = Target::parse(part, spec, config.slot_markers.as_deref())
-                .map_err(anyhow::Error::msg)?;
-            ServiceClient::to(target, config.call_timeout)
-        };
+        let c = |target: &Target| ServiceClient::to(target.clone(), config.call_timeout);
         Ok(Self {
-            product: ProductClient::new(c("product", &config.product_url)?),
-            cart: CartClient::new(c("cart", &config.cart_url)?),
-            payment: PaymentClient::new(c("payment", &config.payment_url)?),
-            user: UserClient::new(c("user", &config.user_url)?),
+            product: ProductClient::new(c(&config.product)?),
+            cart: CartClient::new(c(&config.cart)?),
+            payment: PaymentClient::new(c(&config.payment)?),
+            user: UserClient::new(c(&config.user)?),
         })
     }
 }

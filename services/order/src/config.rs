@@ -60,11 +60,10 @@ pub struct Cli {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub base: ServiceBase,
-    pub product_url: String,
-    pub cart_url: String,
-    pub payment_url: String,
-    pub user_url: String,
-    pub slot_markers: Option<PathBuf>,
+    pub product: Target,
+    pub cart: Target,
+    pub payment: Target,
+    pub user: Target,
     pub call_timeout: Duration,
     pub reconcile_every: Duration,
     pub reconcile_after: Duration,
@@ -72,14 +71,16 @@ pub struct Config {
 
 impl Cli {
     pub fn into_config(self) -> Result<Config, String> {
-        for (part, spec) in [
-            ("product", &self.product_url),
-            ("cart", &self.cart_url),
-            ("payment", &self.payment_url),
-            ("user", &self.user_url),
-        ] {
-            Target::parse(part, spec, self.slot_markers.as_deref())?;
-        }
+        let target =
+            |part: &str, spec: &str| Target::parse(part, spec, self.slot_markers.as_deref());
+        let (product, cart) = (
+            target("product", &self.product_url)?,
+            target("cart", &self.cart_url)?,
+        );
+        let (payment, user) = (
+            target("payment", &self.payment_url)?,
+            target("user", &self.user_url)?,
+        );
         if self.call_timeout_ms == 0 || self.reconcile_every_secs == 0 {
             return Err("CALL_TIMEOUT_MS and RECONCILE_EVERY_SECS must be positive".into());
         }
@@ -90,11 +91,10 @@ impl Cli {
             base: self
                 .service
                 .base("order", env!("CARGO_PKG_VERSION"), DEFAULT_PORT)?,
-            product_url: self.product_url,
-            cart_url: self.cart_url,
-            payment_url: self.payment_url,
-            user_url: self.user_url,
-            slot_markers: self.slot_markers,
+            product,
+            cart,
+            payment,
+            user,
             call_timeout: Duration::from_millis(self.call_timeout_ms),
             reconcile_every: Duration::from_secs(self.reconcile_every_secs),
             reconcile_after: Duration::from_secs(self.reconcile_after_secs),

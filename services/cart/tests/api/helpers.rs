@@ -58,8 +58,7 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
     let cart_db = TestDb::create("cart").await.expect("MariaDB must run");
     let cart_cfg = cart_service::config::Config {
         base: ServiceBase::for_tests("cart", cart_db.url.clone(), redis_url, &prefix),
-        product_url: product.clone(),
-        slot_markers: None,
+        product: mall_contracts::Target::One(product.clone()),
         cache_ttl_secs: 60,
         max_lines: 3,
     };

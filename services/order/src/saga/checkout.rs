@@ -24,7 +24,7 @@ use secrecy::SecretString;
 
 use super::{Origin, Paid, Priced};
 use crate::domain::{
-    check_items, check_lines, order_total, total_too_large, IdempotencyKey, ItemQty, OrderBody,
+    check_items, check_lines, total_too_large, IdempotencyKey, ItemQty, OrderBody,
 };
 use crate::error::OrderError;
 use crate::state::Status;
@@ -208,15 +208,7 @@ async fn order_lines(state: &State, user_id: u64, body: &OrderBody) -> Result<Pr
             (lines.into_iter().collect::<Option<Vec<Item>>>(), currency)
         }
     };
-    let too_large = || OrderError::validation(total_too_large());
-    let mut lines = lines.ok_or_else(too_large)?;
-    lines.sort_by_key(|l| l.product_id);
-    let total = order_total(lines.iter().map(|l| (l.price, l.quantity))).ok_or_else(too_large)?;
-    Ok(Priced {
-        lines,
-        total,
-        currency,
-    })
+    Priced::new(lines, currency).ok_or_else(|| OrderError::validation(total_too_large()))
 }
 
 /// The one currency of `currencies`, or the refusal naming them all.

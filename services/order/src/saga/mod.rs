@@ -34,6 +34,21 @@ pub struct Priced {
     pub currency: String,
 }
 
+impl Priced {
+    /// `lines` in `currency`, sorted by product, with their total; `None` when a line's
+    /// total or theirs is beyond what the mall can charge ([`order_total`]).
+    pub fn new(lines: Option<Vec<Item>>, currency: String) -> Option<Self> {
+        let mut lines = lines?;
+        lines.sort_by_key(|l| l.product_id);
+        let total = order_total(lines.iter().map(|l| (l.price, l.quantity)))?;
+        Some(Self {
+            lines,
+            total,
+            currency,
+        })
+    }
+}
+
 /// A new order this request settled `paid`: all that its answer needs, so it is not read
 /// back (docs/checkout.md "The steps").
 #[derive(Clone, Debug)]
@@ -154,21 +169,13 @@ fn reserved_prices(items: &[ReservedItem]) -> Result<Priced, (FailureReason, Ord
         let e = OrderError::CurrencyMismatch("more than one currency".into());
         return Err((FailureReason::MixedCurrency, e));
     }
-    let too_large = || {
-        let e = OrderError::validation(total_too_large());
-        (FailureReason::TotalTooLarge, e)
-    };
-    let mut lines = items
+    let lines = items
         .iter()
         .map(|i| Item::priced(i.product_id, i.name.clone(), i.price, i.quantity))
-        .collect::<Option<Vec<Item>>>()
-        .ok_or_else(too_large)?;
-    lines.sort_by_key(|l| l.product_id);
-    let total = order_total(lines.iter().map(|l| (l.price, l.quantity))).ok_or_else(too_large)?;
-    Ok(Priced {
-        lines,
-        total,
-        currency,
+        .collect();
+    Priced::new(lines, currency).ok_or_else(|| {
+        let e = OrderError::validation(total_too_large());
+        (FailureReason::TotalTooLarge, e)
     })
 }
 

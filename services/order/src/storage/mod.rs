@@ -19,7 +19,7 @@ use crate::state::{FailureReason, Status};
 use lines::item;
 pub use lines::{set_items, Item};
 pub use list::{page, stats};
-pub use status::{insert, insert_at, transition, transition_at, NewOrder};
+pub use status::{insert_at, transition, transition_at, NewOrder};
 
 pub const MIGRATIONS: &[mall_store::db::Migration] = &[
     mall_store::db::Migration {

@@ -26,17 +26,13 @@ pub struct NewOrder<'a> {
     pub total: i64,
 }
 
-/// A new pending order with its lines; `Ok(None)` when (user, key) exists already.
-#[instrument(skip_all, fields(user_id = order.user_id))]
-pub async fn insert(pool: &Pool, order: NewOrder<'_>) -> Result<Option<u64>, mysql_async::Error> {
-    insert_at(pool, order, now_naive()).await
-}
-
-/// [`insert`] at a given time (`created_at`, `updated_at` and the first history row's).
+/// A new pending order with its lines, at a given time (`created_at`, `updated_at` and the
+/// first history row's); `Ok(None)` when (user, key) exists already.
 ///
 /// One round trip: the procedure `order_create_v2` (migration 0004) inserts the order, its
 /// lines and its `pending` history row in one transaction; a duplicate (user, key) reaches
 /// us as the INSERT's own duplicate-key error, after the procedure rolled back.
+#[instrument(skip_all, fields(user_id = order.user_id))]
 pub async fn insert_at(
     pool: &Pool,
     order: NewOrder<'_>,

@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use mall_contracts::Target;
 use mall_http::config::{ServiceBase, ServiceInfo};
 use mall_testkit::{self as testing, TestDb};
 use serde_json::{json, Value};
@@ -92,8 +93,7 @@ pub async fn world() -> World {
     let (tx, rx) = oneshot::channel::<()>();
     let cfg = cart_service::config::Config {
         base: ServiceBase::for_tests("cart", cart_db.url.clone(), &redis, &prefix),
-        product_url: product.url.clone(),
-        slot_markers: None,
+        product: Target::One(product.url.clone()),
         cache_ttl_secs: 60,
         max_lines: 50,
     };
@@ -159,11 +159,10 @@ impl World {
                 &testing::redis_url(),
                 "unused:",
             ),
-            product_url: self.product.url.clone(),
-            cart_url: self.cart_url.clone(),
-            payment_url: payment_url.to_owned(),
-            user_url: self.product.url.clone(),
-            slot_markers: None,
+            product: Target::One(self.product.url.clone()),
+            cart: Target::One(self.cart_url.clone()),
+            payment: Target::One(payment_url.to_owned()),
+            user: Target::One(self.product.url.clone()),
             call_timeout: Duration::from_millis(500),
             reconcile_every: Duration::from_millis(300),
             reconcile_after,
