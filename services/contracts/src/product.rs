@@ -170,11 +170,87 @@ impl ProductClient {
         self.0.send_ok(Method::POST, &path).await
     }
 
+    /// Commits several orders' reservations in one call (idempotent per order). `None`
+    /// when the callee has no batch route (a build from before it): commit one by one.
+    pub async fn commit_many(
+        &self,
+        request: &CommitsRequest,
+    ) -> anyhow::Result<Option<CommitsAnswer>> {
+        const PATH: &str = "/internal/reservations/commits";
+        let resp = self
+            .0
+            .request(Method::POST, PATH)
+            .json(request)
+            .send()
+            .await
+            .context("while committing reservations")?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let answer: CommitsAnswer = ServiceClient::decode(resp, PATH).await?;
+        let asked = request.commits.iter().map(|c| c.order_id);
+        anyhow::ensure!(
+            answer.commits.iter().map(|c| c.order_id).eq(asked),
+            "{PATH} answered other orders than it was asked"
+        );
+        Ok(Some(answer))
+    }
+
     /// Releases a reservation, restocking it once (idempotent).
     pub async fn release(&self, order_id: u64) -> anyhow::Result<()> {
         let path = format!("/internal/reservations/{order_id}/release");
         self.0.send_ok(Method::POST, &path).await
     }
+}
+
+/// The most reservations one `POST /internal/reservations/commits` commits.
+pub const MAX_COMMITS: usize = 100;
+
+/// `POST /internal/reservations/commits`: several orders' reservations committed in one
+/// call and one transaction (1 to [`MAX_COMMITS`] distinct orders). Each order comes with
+/// the trace id of the request that paid it, so product logs its commit under that id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CommitsRequest {
+    pub commits: Vec<CommitOf>,
+}
+
+/// One order of a [`CommitsRequest`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CommitOf {
+    pub order_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// The answer of `POST /internal/reservations/commits`: one outcome per order, in the
+/// order asked. The call itself answers 200 whatever each order's outcome (an unknown
+/// order is an outcome, not a 404), so a 404 means the callee has no such route.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CommitsAnswer {
+    pub commits: Vec<Committed>,
+}
+
+/// What committing one order's reservation found.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Committed {
+    pub order_id: u64,
+    pub outcome: CommitOutcome,
+    /// The reservation's status now (none: there is no reservation of this order).
+    pub status: Option<ReservationStatus>,
+}
+
+/// [`Committed`]'s outcome: what `POST /internal/reservations/{id}/commit` answers with
+/// 200 (`committed`), 409 (`refused`: it was released) or 404 (`not_found`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitOutcome {
+    Committed,
+    Refused,
+    NotFound,
 }
 
 /// A 409 of `POST /internal/reservations`: the standard body, with `out_of_stock` beside

@@ -30,6 +30,8 @@ use crate::config::Config;
 pub struct State {
     pool: mysql_async::Pool,
     clients: Clients,
+    /// Checkouts' `paid` moves, batched (storage/batched.rs).
+    moves: storage::Moves,
     reconcile_after: Duration,
 }
 
@@ -44,6 +46,7 @@ pub async fn run(
     let state = Arc::new(State {
         pool: pool.clone(),
         clients: Clients::new(&config)?,
+        moves: storage::Moves::start(pool.clone()),
         reconcile_after: config.reconcile_after,
     });
     let reconciler = tokio::spawn(

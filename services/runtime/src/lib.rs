@@ -12,6 +12,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod batch;
 pub mod config;
 pub mod logbuf;
 pub mod serve;

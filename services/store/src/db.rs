@@ -115,6 +115,45 @@ pub fn is_unavailable(err: &mysql_async::Error) -> bool {
     }
 }
 
+/// A database error that several callers share: the one failure of a batched statement
+/// (`mall_runtime::batch`), handed to every request of the batch. mysql_async's error is not
+/// `Clone`, so each gets its text and whether it said the database is unavailable
+/// ([`is_unavailable`]: answered 503 like the error itself, `mall_http`'s `CommonError`).
+#[derive(Clone, Debug)]
+pub struct SharedError {
+    message: String,
+    unavailable: bool,
+}
+
+impl SharedError {
+    pub fn of(err: &mysql_async::Error) -> Self {
+        Self {
+            message: err.to_string(),
+            unavailable: is_unavailable(err),
+        }
+    }
+
+    /// A failure that is not the database's (the batch worker is gone).
+    pub fn other(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            unavailable: false,
+        }
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
+}
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SharedError {}
+
 /// A pool for `url` with `migrations` applied: what every service does at start-up.
 pub async fn open(url: &SecretString, migrations: &[Migration]) -> anyhow::Result<Pool> {
     let pool = connect(url, Duration::from_secs(30)).await?;

@@ -192,13 +192,19 @@ pub(crate) async fn settle(
         PaymentStatus::Approved => {
             state
                 .clients
-                .product
                 .commit(order_id)
                 .await
                 .map_err(OrderError::Unavailable)?;
             let at = now_naive();
-            let pay = Transition::Pay { payment_id };
-            if !storage::transition_at(&state.pool, order_id, pay, at).await? {
+            let pay = storage::Move {
+                order_id,
+                change: Transition::Pay { payment_id },
+                at,
+            };
+            // A shared database error answers as the error itself would (503 when the
+            // database is unavailable).
+            let paid = (state.moves.apply(pay).await).map_err(anyhow::Error::from)?;
+            if !paid {
                 return Ok(None);
             }
             tracing::info!(order_id, payment_id, "order paid");

@@ -3,6 +3,7 @@
 //! the current status, so concurrent settlers (a request and the reconciler) never both win.
 //! Public for the integration tests, which call it against a database of their own.
 
+mod batched;
 mod lines;
 mod list;
 mod status;
@@ -16,10 +17,11 @@ use tracing::instrument;
 
 use crate::state::{FailureReason, Status};
 
+pub use batched::Moves;
 use lines::item;
 pub use lines::{set_items, Item};
 pub use list::{page, stats};
-pub use status::{insert_at, transition, transition_at, NewOrder};
+pub use status::{insert_at, transition, transition_at, transition_many, Move, NewOrder};
 
 pub const MIGRATIONS: &[mall_store::db::Migration] = &[
     mall_store::db::Migration {
@@ -41,6 +43,11 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         version: 4,
         name: "procedure: create an order with its lines",
         sql: include_str!("../../migrations/0004_order_create_with_items.sql"),
+    },
+    mall_store::db::Migration {
+        version: 5,
+        name: "procedure: several orders' moves in one transaction",
+        sql: include_str!("../../migrations/0005_order_transition_many.sql"),
     },
 ];
 

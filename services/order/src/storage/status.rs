@@ -105,6 +105,50 @@ pub async fn transition_at(
     Ok(changed == Some(1))
 }
 
+/// One order's move of a [`transition_many`]: the order, the change and its time.
+#[derive(Clone, Copy, Debug)]
+pub struct Move {
+    pub order_id: u64,
+    pub change: Transition,
+    pub at: NaiveDateTime,
+}
+
+/// [`transition_at`] for each of `moves`, in the order given, in one round trip and one
+/// transaction: the procedure `order_transition_many_v1` (migration 0005). Whether each
+/// changed its order, in the order of `moves`. The caller sends them by ascending order id
+/// (the order rows are locked in).
+#[instrument(skip_all, fields(moves = moves.len()))]
+pub async fn transition_many(pool: &Pool, moves: &[Move]) -> Result<Vec<bool>, mysql_async::Error> {
+    let json: Vec<serde_json::Value> = moves
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "order_id": m.order_id,
+                "from": m.change.from().as_str(),
+                "to": m.change.to().as_str(),
+                "reason": m.change.reason().map(FailureReason::as_str),
+                "payment_id": m.change.payment_id(),
+                "at": m.at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            })
+        })
+        .collect();
+    let json = serde_json::Value::Array(json).to_string();
+    let mut conn = mall_store::db::conn(pool).await?;
+    let answer: Result<Vec<(u64, i64)>, _> =
+        conn.exec("CALL order_transition_many_v1(?)", (json,)).await;
+    let rows = mall_store::db::after_procedure(&mut conn, answer).await?;
+    if !rows
+        .iter()
+        .map(|r| r.0)
+        .eq(moves.iter().map(|m| m.order_id))
+    {
+        return Err(mysql_async::Error::Other(
+            "order_transition_many_v1 answered other orders than it was given".into(),
+        ));
+    }
+    Ok(rows.into_iter().map(|(_, changed)| changed == 1).collect())
+}
+
 /// Calls one of migration 0003's procedures and reads the one-row answer it sends after
 /// its COMMIT (on an error, the connection is made safe for the pool:
 /// [`mall_store::db::after_procedure`]).

@@ -305,3 +305,61 @@ async fn a_price_changed_before_the_reservation_is_the_one_charged_and_shown() {
         (Some(1800), Some("approved"))
     );
 }
+
+/// Concurrent checkouts share reservation-commit calls (docs/checkout.md "The steps"):
+/// each still answers only once its own reservation is committed, and every one is.
+#[tokio::test]
+async fn concurrent_checkouts_each_commit_their_own_reservation_before_answering_paid() {
+    const SHOPPERS: u64 = 24;
+    let w = world().await;
+    let product = w.create_product(100, 300).await;
+    let order = w
+        .order_service(&w.payment.url, Duration::from_secs(60))
+        .await;
+
+    let mut running = Vec::new();
+    for user in 1..=SHOPPERS {
+        let (w, order) = (&w, &order);
+        running.push(async move {
+            let body = items_body(product, 2, "tok_ok");
+            let r = w.post_order(order, 500 + user, "concurrent", &body).await;
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.unwrap();
+            // Asked right away: the answer came after the commit, not before.
+            let id = v["id"].as_u64().unwrap_or(0);
+            (status, v["status"].clone(), w.reservation_status(id).await)
+        });
+    }
+    let answers = futures_util::future::join_all(running).await;
+
+    for (status, order_status, reservation) in &answers {
+        assert_eq!(*status, 201);
+        assert_eq!(order_status, "paid");
+        assert_eq!(reservation.as_deref(), Some("committed"));
+    }
+    assert_eq!(w.stock(product).await, 100 - 2 * SHOPPERS as i64);
+}
+
+/// A product slot from before the batch route (a blue/green deploy that has not reached
+/// product yet) answers it 404: the order service commits one by one and the checkout
+/// is the same.
+#[tokio::test]
+async fn a_product_slot_without_batch_commits_is_committed_one_by_one() {
+    let w = world().await;
+    let product = w.create_product(10, 300).await;
+    let old_product = w.product_without_batch_commits().await;
+    let order = w
+        .order_service_calling(&old_product.url, &w.payment.url, Duration::from_secs(60))
+        .await;
+
+    let r = w
+        .post_order(&order, 77, "old-product", &items_body(product, 3, "tok_ok"))
+        .await;
+
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "paid");
+    let id = v["id"].as_u64().unwrap();
+    assert_eq!(w.reservation_status(id).await.as_deref(), Some("committed"));
+    assert_eq!(w.stock(product).await, 7);
+}

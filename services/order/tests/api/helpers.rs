@@ -150,6 +150,17 @@ impl World {
     /// Starts an order service on the world's order database; `payment_url` may point
     /// nowhere to simulate a payment service that cannot be reached.
     pub async fn order_service(&self, payment_url: &str, reconcile_after: Duration) -> Running {
+        self.order_service_calling(&self.product.url, payment_url, reconcile_after)
+            .await
+    }
+
+    /// [`order_service`](Self::order_service) with the product service at `product_url`.
+    pub async fn order_service_calling(
+        &self,
+        product_url: &str,
+        payment_url: &str,
+        reconcile_after: Duration,
+    ) -> Running {
         let (l, url) = listener().await;
         let (tx, rx) = oneshot::channel::<()>();
         let cfg = order_service::config::Config {
@@ -159,7 +170,7 @@ impl World {
                 &testing::redis_url(),
                 "unused:",
             ),
-            product: Target::One(self.product.url.clone()),
+            product: Target::One(product_url.to_owned()),
             cart: Target::One(self.cart_url.clone()),
             payment: Target::One(payment_url.to_owned()),
             user: Target::One(self.product.url.clone()),
@@ -197,6 +208,75 @@ impl World {
         .unwrap();
         drop(conn);
         pool.disconnect().await.unwrap();
+    }
+
+    /// A product slot as a build from before `POST /internal/reservations/commits` answers:
+    /// that route is unknown (404 with the standard body); every other call is the world's
+    /// product service's own answer (forwarded as it is).
+    pub async fn product_without_batch_commits(&self) -> Running {
+        use warp::Filter;
+        let (l, url) = listener().await;
+        let real = self.product.url.clone();
+        let http = reqwest::Client::new();
+        let unknown = warp::path!("internal" / "reservations" / "commits").map(|| {
+            let body = json!({"error": {"code": "not_found", "message": "no such route"}});
+            warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::NOT_FOUND)
+        });
+        let forward = warp::method()
+            .and(warp::path::full())
+            .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+            .and(warp::header::headers_cloned())
+            .and(warp::body::bytes())
+            .and_then(
+                move |method, path: warp::path::FullPath, query: String, headers, body| {
+                    let (http, real) = (http.clone(), real.clone());
+                    async move {
+                        let q = if query.is_empty() {
+                            String::new()
+                        } else {
+                            format!("?{query}")
+                        };
+                        let answer = http
+                            .request(method, format!("{real}{}{q}", path.as_str()))
+                            .headers(headers)
+                            .body(body)
+                            .send()
+                            .await
+                            .unwrap();
+                        let status = answer.status();
+                        let bytes = answer.bytes().await.unwrap();
+                        let reply = warp::http::Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json")
+                            .body(bytes.to_vec())
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(reply)
+                    }
+                },
+            );
+        let routes = unknown
+            .map(warp::Reply::into_response)
+            .or(forward.map(warp::Reply::into_response));
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = warp::serve(routes).incoming(l).graceful(async {
+            rx.await.ok();
+        });
+        tokio::spawn(server.run());
+        Running {
+            url,
+            stop: Some(tx),
+        }
+    }
+
+    /// A reservation's status at the product service (`None`: no reservation).
+    pub async fn reservation_status(&self, order_id: u64) -> Option<String> {
+        let url = format!("{}/internal/reservations/{order_id}", self.product.url);
+        let r = self.http.get(url).send().await.unwrap();
+        if r.status() == 404 {
+            return None;
+        }
+        let v: Value = r.json().await.unwrap();
+        Some(v["status"].as_str().unwrap().to_owned())
     }
 
     /// The catalog's batch lookup of `product` (what the order service asks first).

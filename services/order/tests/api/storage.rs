@@ -350,3 +350,113 @@ async fn an_error_after_the_update_rolls_the_transition_back_and_reaches_the_cal
     );
     assert_eq!(db.history(id).await, [("pending".to_owned(), at(1))]);
 }
+
+/// `order_transition_many_v1` (migration 0005): several orders' moves in one call do
+/// for each what `order_transition` does, in the order given.
+#[tokio::test]
+async fn a_batch_of_moves_does_for_each_order_what_its_own_move_does() {
+    let db = db().await;
+    let paid = db.new_order(10, "many-1", at(1)).await;
+    let refused = db.new_order(11, "many-2", at(1)).await;
+    let declined = db.new_order(12, "many-3", at(1)).await;
+    let twice = db.new_order(13, "many-4", at(1)).await;
+    let m = |order_id, change, t| storage::Move {
+        order_id,
+        change,
+        at: at(t),
+    };
+
+    let changed = storage::transition_many(
+        &db.pool,
+        &[
+            m(paid, Transition::Pay { payment_id: 70 }, 10),
+            m(refused, Transition::Cancel, 11),
+            m(
+                declined,
+                Transition::Fail {
+                    reason: FailureReason::PaymentDeclined,
+                    payment_id: Some(71),
+                },
+                12,
+            ),
+            m(twice, Transition::Pay { payment_id: 72 }, 13),
+            m(twice, Transition::Pay { payment_id: 73 }, 14),
+            m(twice + 100, Transition::Pay { payment_id: 74 }, 15),
+        ],
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(changed, [true, false, true, true, false, false]);
+    let row = |r: Option<OrderRow>| {
+        let (status, reason, payment, _, _, updated) = r.unwrap();
+        (status, reason, payment, updated)
+    };
+    assert_eq!(
+        row(db.order_row(paid).await),
+        ("paid".into(), None, Some(70), at(10))
+    );
+    assert_eq!(
+        row(db.order_row(refused).await),
+        ("pending".into(), None, None, at(1)),
+        "a move from another status changes nothing"
+    );
+    assert_eq!(
+        row(db.order_row(declined).await),
+        (
+            "failed".into(),
+            Some("payment_declined".into()),
+            Some(71),
+            at(12)
+        )
+    );
+    assert_eq!(
+        row(db.order_row(twice).await),
+        ("paid".into(), None, Some(72), at(13)),
+        "the second move of one order saw the first"
+    );
+    assert_eq!(
+        db.history(paid).await,
+        [("pending".to_owned(), at(1)), ("paid".to_owned(), at(10))]
+    );
+    assert_eq!(db.history(refused).await.len(), 1);
+    assert_eq!(db.history(twice).await.len(), 2);
+    assert_eq!(db.count("order_status_history").await, 4 + 3);
+}
+
+#[tokio::test]
+async fn an_error_in_one_move_of_a_batch_rolls_every_move_back() {
+    let db = db().await;
+    let first = db.new_order(20, "batch-err-1", at(1)).await;
+    let second = db.new_order(21, "batch-err-2", at(1)).await;
+    // The second move's history row is refused; the first move, already made inside the
+    // same transaction, must not survive it.
+    db.sql(&format!(
+        "ALTER TABLE order_status_history ADD CONSTRAINT no_second CHECK (order_id <> {second} OR status <> 'paid')"
+    ))
+    .await;
+
+    let moved = storage::transition_many(
+        &db.pool,
+        &[
+            storage::Move {
+                order_id: first,
+                change: Transition::Pay { payment_id: 1 },
+                at: at(2),
+            },
+            storage::Move {
+                order_id: second,
+                change: Transition::Pay { payment_id: 2 },
+                at: at(3),
+            },
+        ],
+    )
+    .await;
+
+    let err = moved.expect_err("the second history row was refused");
+    assert!(matches!(err, mysql_async::Error::Server(_)), "{err:?}");
+    for id in [first, second] {
+        assert_eq!(db.order_row(id).await.unwrap().0, "pending");
+        assert_eq!(db.history(id).await.len(), 1);
+    }
+}

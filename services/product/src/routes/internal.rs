@@ -4,9 +4,12 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use mall_contracts::product::{OutOfStock, ProductStats};
+use mall_contracts::product::{
+    CommitOutcome, CommitsAnswer, CommitsRequest, Committed, OutOfStock, ProductStats, MAX_COMMITS,
+};
 use mall_http::error::{error_response_with, respond, ApiError};
 use mall_http::filters::json_body;
+use mall_runtime::trace::TraceId;
 use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
@@ -14,7 +17,7 @@ use warp::Filter;
 use crate::domain::{Reservation, ReservationMove, ReservationStatus, ReserveBody};
 use crate::error::ProductError;
 use crate::storage::products;
-use crate::storage::reservations::{self, Reserve, Transition};
+use crate::storage::reservations::{self, Moved, Reserve, Transition};
 use crate::State;
 use mall_http::filters::{json_reply as json, with_state};
 
@@ -45,6 +48,11 @@ pub fn routes(
         .and(warp::post())
         .and(with_state(state.clone()))
         .and_then(|id, s| async move { respond(transition(s, id, ReservationMove::Commit).await) });
+    let commits = warp::path!("internal" / "reservations" / "commits")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(json_body())
+        .and_then(|s, b| async move { respond(commit_many(s, b).await) });
     let release = warp::path!("internal" / "reservations" / u64 / "release")
         .and(warp::post())
         .and(with_state(state.clone()))
@@ -63,6 +71,8 @@ pub fn routes(
         .or(get)
         .unify()
         .or(commit)
+        .unify()
+        .or(commits)
         .unify()
         .or(release)
         .unify()
@@ -125,6 +135,70 @@ async fn get(state: Arc<State>, order_id: u64) -> Result<Response, ProductError>
         .await?
         .ok_or_else(|| ProductError::not_found("no such reservation"))?;
     Ok(json(StatusCode::OK, &view))
+}
+
+/// `POST /internal/reservations/commits`: the order service's batched commits (concurrent
+/// checkouts' reservations, committed in one transaction). Each order's commit is logged
+/// under the trace id it came with, so every checkout's story shows its own commit.
+async fn commit_many(state: Arc<State>, body: CommitsRequest) -> Result<Response, ProductError> {
+    let asked = CommitBatch::parse(body).map_err(ProductError::validation)?;
+    let mut ids: Vec<u64> = asked.iter().map(|(id, _)| *id).collect();
+    // Rows are locked in ascending order, so two batches never deadlock.
+    ids.sort_unstable();
+    let moved = reservations::commit_many(&state.pool, &ids).await?;
+    let by_id: std::collections::HashMap<u64, Moved> = ids.into_iter().zip(moved).collect();
+    let batch = asked.len();
+    let mut commits = Vec::with_capacity(batch);
+    for (order_id, trace) in asked {
+        let (outcome, status) = match by_id.get(&order_id) {
+            Some(Moved::Applied | Moved::AlreadyDone) => {
+                (CommitOutcome::Committed, Some(ReservationStatus::Committed))
+            }
+            Some(Moved::Refused(status)) => (CommitOutcome::Refused, Some(*status)),
+            Some(Moved::NotFound) | None => (CommitOutcome::NotFound, None),
+        };
+        let span = match &trace {
+            Some(id) => tracing::info_span!("commit", trace_id = %id),
+            None => tracing::Span::none(),
+        };
+        span.in_scope(|| {
+            let status = status.map_or("none", ReservationStatus::as_str);
+            tracing::info!(order_id, status, batch, "reservation committed");
+        });
+        commits.push(Committed {
+            order_id,
+            outcome,
+            status,
+        });
+    }
+    Ok(json(StatusCode::OK, &CommitsAnswer { commits }))
+}
+
+/// A checked [`CommitsRequest`]: 1 to [`MAX_COMMITS`] distinct positive order ids, each
+/// with a valid trace id or none, in the order asked.
+struct CommitBatch;
+
+impl CommitBatch {
+    fn parse(body: CommitsRequest) -> Result<Vec<(u64, Option<TraceId>)>, String> {
+        let n = body.commits.len();
+        if n == 0 || n > MAX_COMMITS {
+            return Err(format!("a batch commits 1 to {MAX_COMMITS} reservations"));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        body.commits
+            .into_iter()
+            .map(|c| {
+                if c.order_id == 0 || !seen.insert(c.order_id) {
+                    return Err("order ids must be positive and distinct".to_owned());
+                }
+                let trace = match c.trace_id.as_deref() {
+                    None => None,
+                    Some(t) => Some(TraceId::parse(t).ok_or("a trace id is 32 lowercase hex")?),
+                };
+                Ok((c.order_id, trace))
+            })
+            .collect()
+    }
 }
 
 async fn transition(

@@ -23,4 +23,9 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         name: "reservation procedures: reserve_v2, commit, release",
         sql: include_str!("../../migrations/0003_reservation_procedures.sql"),
     },
+    mall_store::db::Migration {
+        version: 4,
+        name: "reservation_commit_many_v1 procedure",
+        sql: include_str!("../../migrations/0004_reservation_commit_many.sql"),
+    },
 ];

@@ -10,7 +10,8 @@ use tracing::instrument;
 
 pub use mall_contracts::product::ReservedItem;
 
-use super::answers::{self, Moved, Reserved};
+pub use super::answers::Moved;
+use super::answers::{self, Reserved};
 use super::now_naive;
 use crate::domain::{ItemQty, Reservation, ReservationStatus as Status};
 
@@ -153,6 +154,42 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
         Moved::Refused(status) => refused(status),
         Moved::NotFound => Transition::NotFound,
     })
+}
+
+/// [`commit`] for each of `order_ids` (ascending, distinct), in one round trip and one
+/// transaction: the procedure `reservation_commit_many_v1` (migrations/0004). The
+/// outcomes are in the order of `order_ids`, each checked against the domain's rule.
+#[instrument(skip_all, fields(orders = order_ids.len()))]
+pub async fn commit_many(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
+    let ids = serde_json::to_string(order_ids).map_err(|e| mysql_async::Error::Other(e.into()))?;
+    let mut conn = mall_store::db::conn(pool).await?;
+    let called = read_commits(&mut conn, &ids).await;
+    let rows = mall_store::db::after_procedure(&mut conn, called).await?;
+    drop(conn);
+    if !rows
+        .iter()
+        .map(|(id, _, _)| *id)
+        .eq(order_ids.iter().copied())
+    {
+        return Err(mysql_async::Error::Other(
+            "reservation_commit_many_v1 answered other orders than it was given".into(),
+        ));
+    }
+    rows.into_iter()
+        .map(|(_, outcome, status)| answers::committed((outcome, status)))
+        .collect()
+}
+
+async fn read_commits(
+    conn: &mut Conn,
+    ids: &str,
+) -> Result<Vec<(u64, String, Option<String>)>, mysql_async::Error> {
+    let mut result = conn
+        .exec_iter("CALL reservation_commit_many_v1(?, ?)", (ids, now_naive()))
+        .await?;
+    let rows = misshapen_is_error(result.try_collect().await?)?;
+    result.drop_result().await?;
+    Ok(rows)
 }
 
 /// `reserved` or `committed` → `released`, putting the stock back once (idempotent), in

@@ -9,6 +9,7 @@ mod catalog;
 mod helpers;
 mod outage;
 mod reservation_answers;
+mod reservation_commits;
 mod reservation_procedures;
 mod reservation_rule;
 mod reservations;

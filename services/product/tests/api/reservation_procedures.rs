@@ -43,6 +43,18 @@ pub async fn commit(conn: &mut Conn, order_id: u64, at: &str) -> (String, Option
     one(rows)
 }
 
+/// `order_id, outcome, status` per order, as `reservation_commit_many_v1` answers them.
+pub async fn commit_many(
+    conn: &mut Conn,
+    order_ids: &[u64],
+    at: &str,
+) -> Vec<(u64, String, Option<String>)> {
+    let ids = serde_json::to_string(order_ids).unwrap();
+    conn.exec("CALL reservation_commit_many_v1(?, ?)", (ids, at))
+        .await
+        .unwrap()
+}
+
 /// `outcome, status, product_ids`
 pub async fn release(
     conn: &mut Conn,
