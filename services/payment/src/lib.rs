@@ -30,6 +30,8 @@ use crate::config::Config;
 pub struct State {
     pool: mysql_async::Pool,
     gateway: Gateway,
+    /// The charge's two writes, batched across concurrent charges (storage/batched.rs).
+    batches: storage::Batches,
     settle_unknown_after: Duration,
 }
 
@@ -45,6 +47,7 @@ pub async fn run(
     let state = Arc::new(State {
         pool: pool.clone(),
         gateway: Gateway::new(&config.gateway_url, config.gateway_timeout)?,
+        batches: storage::Batches::start(&pool),
         settle_unknown_after: config.settle_unknown_after,
     });
     let app = App {

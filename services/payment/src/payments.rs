@@ -25,7 +25,7 @@ use crate::State;
 /// `pending`.
 #[instrument(skip_all, fields(order_id = req.order_id, payment_id = tracing::field::Empty))]
 pub async fn charge(state: &State, req: NewPayment) -> Result<Payment, PaymentError> {
-    match storage::insert_pending(&state.pool, &req, now_naive()).await? {
+    match storage::insert_pending(&state.batches, &state.pool, &req, now_naive()).await? {
         Inserted::New(p) => {
             tracing::Span::current().record("payment_id", p.id);
             tracing::info!(amount = p.amount, currency = %p.currency, "payment created");
@@ -101,7 +101,8 @@ async fn settle_from(
         );
         return Ok(p);
     }
-    let current = match storage::settle(&state.pool, &p, status, &charge.id, now_naive()).await? {
+    let current = match storage::settle(&state.batches, &p, status, &charge.id, now_naive()).await?
+    {
         Some(settled) => {
             tracing::info!(
                 status = status.as_str(),

@@ -9,11 +9,23 @@ use tracing::instrument;
 
 use crate::domain::{NewPayment, Status};
 
-pub const MIGRATIONS: &[mall_store::db::Migration] = &[mall_store::db::Migration {
-    version: 1,
-    name: "payments",
-    sql: include_str!("../migrations/0001_payments.sql"),
-}];
+mod batched;
+
+pub use batched::Batches;
+use batched::{NewRow, SettleMove};
+
+pub const MIGRATIONS: &[mall_store::db::Migration] = &[
+    mall_store::db::Migration {
+        version: 1,
+        name: "payments",
+        sql: include_str!("../../migrations/0001_payments.sql"),
+    },
+    mall_store::db::Migration {
+        version: 2,
+        name: "procedures: a batch of new payments, a batch of settlements",
+        sql: include_str!("../../migrations/0002_payment_batches.sql"),
+    },
+];
 
 const COLUMNS: &str =
     "id, order_id, user_id, amount, currency, status, gateway_charge_id, created_at, updated_at";
@@ -70,56 +82,40 @@ pub enum Inserted {
 
 /// Inserts the order's payment as `pending`, or returns the one it already has. The
 /// unique key on `order_id` decides between concurrent callers. A new payment is answered
-/// as written, so `now` is in the stored form ([`mall_runtime::time::now_naive`]).
+/// as written, so `now` is in the stored form ([`mall_runtime::time::now_naive`]). Batched
+/// with concurrent charges' inserts (storage/batched.rs).
 #[instrument(skip_all, fields(order_id = p.order_id))]
 pub async fn insert_pending(
+    batches: &Batches,
     pool: &Pool,
     p: &NewPayment,
     now: NaiveDateTime,
-) -> Result<Inserted, mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    let inserted = conn
-        .exec_drop(
-            "INSERT INTO payments (order_id, user_id, amount, currency, status, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                p.order_id,
-                p.user_id,
-                p.amount,
-                &p.currency,
-                Status::Pending.as_str(),
-                now,
-                now,
-            ),
-        )
-        .await;
-    match inserted {
-        Ok(()) => {
-            let id = conn.last_insert_id().ok_or_else(|| {
-                mysql_async::Error::Other("the insert reported no payment id".into())
-            })?;
-            // The row as just written (the currency was checked to be three ASCII capitals,
-            // which CHAR(3) keeps as is): no need to read it back.
-            Ok(Inserted::New(Payment {
-                id,
-                order_id: p.order_id,
-                user_id: p.user_id,
-                amount: p.amount,
-                currency: p.currency.clone(),
-                status: Status::Pending,
-                gateway_charge_id: None,
-                created_at: now,
-                updated_at: now,
-            }))
-        }
-        Err(e) if mall_store::db::is_duplicate_key(&e) => {
-            drop(conn);
-            match find_by_order(pool, p.order_id).await? {
-                Some(existing) => Ok(Inserted::Existing(existing)),
-                None => Err(e),
-            }
-        }
-        Err(e) => Err(e),
+) -> anyhow::Result<Inserted> {
+    let row = NewRow {
+        order_id: p.order_id,
+        user_id: p.user_id,
+        amount: p.amount,
+        currency: p.currency.clone(),
+        now,
+    };
+    match batches.create(row).await? {
+        // The row as just written (the currency was checked to be three ASCII capitals,
+        // which CHAR(3) keeps as is): no need to read it back.
+        Some(id) => Ok(Inserted::New(Payment {
+            id,
+            order_id: p.order_id,
+            user_id: p.user_id,
+            amount: p.amount,
+            currency: p.currency.clone(),
+            status: Status::Pending,
+            gateway_charge_id: None,
+            created_at: now,
+            updated_at: now,
+        })),
+        None => match find_by_order(pool, p.order_id).await? {
+            Some(existing) => Ok(Inserted::Existing(existing)),
+            None => anyhow::bail!("order {} has a payment that cannot be read", p.order_id),
+        },
     }
 }
 
@@ -171,24 +167,25 @@ pub async fn claim_attempt(
 
 /// `pending` → `status` with the gateway's charge id: the payment as settled (answered as
 /// written: `now` in the stored form, as [`insert_pending`]), or `None` when it was not
-/// pending any more (settled by someone else; read what they wrote).
+/// pending any more (settled by someone else; read what they wrote). Batched with
+/// concurrent charges' settlements (storage/batched.rs).
 #[instrument(skip_all, fields(payment_id = p.id, status = status.as_str()))]
 pub async fn settle(
-    pool: &Pool,
+    batches: &Batches,
     p: &Payment,
     status: Status,
     charge_id: &str,
     now: NaiveDateTime,
-) -> Result<Option<Payment>, mysql_async::Error> {
+) -> anyhow::Result<Option<Payment>> {
     let from = prior(status, Status::Pending)?;
-    let mut conn = mall_store::db::conn(pool).await?;
-    conn.exec_drop(
-        "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
-         WHERE id = ? AND status = ?",
-        (status.as_str(), charge_id, now, p.id, from.as_str()),
-    )
-    .await?;
-    if conn.affected_rows() != 1 {
+    let moved = SettleMove {
+        id: p.id,
+        from,
+        to: status,
+        charge_id: charge_id.to_owned(),
+        at: now,
+    };
+    if !batches.settle(moved).await? {
         return Ok(None);
     }
     // This update moved the row from `pending`; it wrote these three columns, and no

@@ -256,7 +256,7 @@ impl TestApp {
         conn.disconnect().await.unwrap();
     }
 
-    async fn conn(&self) -> mysql_async::Conn {
+    pub async fn conn(&self) -> mysql_async::Conn {
         mysql_async::Conn::from_url(self.db.url.expose_secret())
             .await
             .unwrap()

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod batches;
 mod charges;
 mod helpers;
 mod logs;
