@@ -12,6 +12,12 @@ pub fn now_naive() -> NaiveDateTime {
         .unwrap_or(now)
 }
 
+/// `2026-11-20 23:11:00.000001`: a `DATETIME(6)` value as a stored procedure reads it from
+/// a JSON argument (the batch procedures' items carry their own times).
+pub fn sql_datetime(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
 /// `2026-11-20T23:11:00Z`.
 pub fn rfc3339(t: NaiveDateTime) -> String {
     DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)

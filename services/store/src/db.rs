@@ -154,6 +154,48 @@ impl std::fmt::Display for SharedError {
 
 impl std::error::Error for SharedError {}
 
+/// Calls a batch procedure (`call` with `params`) whose answer is one row per item, in the
+/// order the items were given, each row naming its item (`key_of`): its rows, checked to
+/// name exactly `keys` in that order. A misshapen row is an error, not a panic; the answer
+/// is read to its end, and after an error the connection is made safe for the pool
+/// ([`after_procedure`]).
+pub async fn call_batch<R>(
+    pool: &Pool,
+    call: &str,
+    params: Vec<mysql_async::Value>,
+    keys: impl Iterator<Item = u64>,
+    key_of: impl Fn(&R) -> u64,
+) -> Result<Vec<R>, mysql_async::Error>
+where
+    R: mysql_async::prelude::FromRow + Send + 'static,
+{
+    let mut c = conn(pool).await?;
+    let answer = read_rows::<R>(&mut c, call, params).await;
+    let rows = after_procedure(&mut c, answer).await?;
+    if !rows.iter().map(key_of).eq(keys) {
+        return Err(mysql_async::Error::Other(
+            format!("{call} answered other items than it was given").into(),
+        ));
+    }
+    Ok(rows)
+}
+
+async fn read_rows<R>(
+    conn: &mut mysql_async::Conn,
+    call: &str,
+    params: Vec<mysql_async::Value>,
+) -> Result<Vec<R>, mysql_async::Error>
+where
+    R: mysql_async::prelude::FromRow + Send + 'static,
+{
+    let mut result = conn.exec_iter(call, params).await?;
+    let rows: Vec<Result<R, mysql_async::FromRowError>> = result.try_collect().await?;
+    result.drop_result().await?;
+    rows.into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| mysql_async::Error::Other(e.into()))
+}
+
 /// A pool for `url` with `migrations` applied: what every service does at start-up.
 pub async fn open(url: &SecretString, migrations: &[Migration]) -> anyhow::Result<Pool> {
     let pool = connect(url, Duration::from_secs(30)).await?;

@@ -5,7 +5,7 @@
 //! here.
 
 use chrono::NaiveDateTime;
-use mall_runtime::time::now_naive;
+use mall_runtime::time::{now_naive, sql_datetime};
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use tracing::instrument;
@@ -128,24 +128,19 @@ pub async fn transition_many(pool: &Pool, moves: &[Move]) -> Result<Vec<bool>, m
                 "to": m.change.to().as_str(),
                 "reason": m.change.reason().map(FailureReason::as_str),
                 "payment_id": m.change.payment_id(),
-                "at": m.at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+                "at": sql_datetime(m.at),
             })
         })
         .collect();
     let json = serde_json::Value::Array(json).to_string();
-    let mut conn = mall_store::db::conn(pool).await?;
-    let answer: Result<Vec<(u64, i64)>, _> =
-        conn.exec("CALL order_transition_many_v1(?)", (json,)).await;
-    let rows = mall_store::db::after_procedure(&mut conn, answer).await?;
-    if !rows
-        .iter()
-        .map(|r| r.0)
-        .eq(moves.iter().map(|m| m.order_id))
-    {
-        return Err(mysql_async::Error::Other(
-            "order_transition_many_v1 answered other orders than it was given".into(),
-        ));
-    }
+    let rows: Vec<(u64, i64)> = mall_store::db::call_batch(
+        pool,
+        "CALL order_transition_many_v1(?)",
+        vec![json.into()],
+        moves.iter().map(|m| m.order_id),
+        |r: &(u64, i64)| r.0,
+    )
+    .await?;
     Ok(rows.into_iter().map(|(_, changed)| changed == 1).collect())
 }
 

@@ -6,8 +6,8 @@
 
 use chrono::NaiveDateTime;
 use mall_runtime::batch::Batcher;
+use mall_runtime::time::sql_datetime;
 use mall_store::db::SharedError;
-use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 
 use crate::domain::Status;
@@ -79,10 +79,6 @@ async fn shared<T: Clone>(
     }
 }
 
-fn at(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
-}
-
 async fn create_many(
     pool: Pool,
     rows: Vec<NewRow>,
@@ -93,34 +89,23 @@ async fn create_many(
         .map(|r| {
             serde_json::json!({
                 "order_id": r.order_id, "user_id": r.user_id,
-                "amount": r.amount, "currency": r.currency, "at": at(r.now),
+                "amount": r.amount, "currency": r.currency, "at": sql_datetime(r.now),
             })
         })
         .collect();
-    let called = async {
-        let mut conn = mall_store::db::conn(&pool).await?;
-        let answer: Result<Vec<(u64, Option<u64>)>, _> = conn
-            .exec(
-                "CALL payment_create_many_v1(?, ?)",
-                (
-                    serde_json::Value::Array(json).to_string(),
-                    Status::Pending.as_str(),
-                ),
-            )
-            .await;
-        let rows_back = mall_store::db::after_procedure(&mut conn, answer).await?;
-        if !rows_back
-            .iter()
-            .map(|r| r.0)
-            .eq(rows.iter().map(|r| r.order_id))
-        {
-            return Err(mysql_async::Error::Other(
-                "payment_create_many_v1 answered other orders than it was given".into(),
-            ));
-        }
-        Ok(rows_back.into_iter().map(|(_, id)| id).collect())
-    };
-    (n, called.await)
+    let called = mall_store::db::call_batch(
+        &pool,
+        "CALL payment_create_many_v1(?, ?)",
+        vec![
+            serde_json::Value::Array(json).to_string().into(),
+            Status::Pending.as_str().into(),
+        ],
+        rows.iter().map(|r| r.order_id),
+        |r: &(u64, Option<u64>)| r.0,
+    )
+    .await
+    .map(|rows_back| rows_back.into_iter().map(|(_, id)| id).collect());
+    (n, called)
 }
 
 async fn settle_many(
@@ -133,25 +118,18 @@ async fn settle_many(
         .map(|m| {
             serde_json::json!({
                 "id": m.id, "from": m.from.as_str(), "to": m.to.as_str(),
-                "charge_id": m.charge_id, "at": at(m.at),
+                "charge_id": m.charge_id, "at": sql_datetime(m.at),
             })
         })
         .collect();
-    let called = async {
-        let mut conn = mall_store::db::conn(&pool).await?;
-        let answer: Result<Vec<(u64, i64)>, _> = conn
-            .exec(
-                "CALL payment_settle_many_v1(?)",
-                (serde_json::Value::Array(json).to_string(),),
-            )
-            .await;
-        let rows = mall_store::db::after_procedure(&mut conn, answer).await?;
-        if !rows.iter().map(|r| r.0).eq(moves.iter().map(|m| m.id)) {
-            return Err(mysql_async::Error::Other(
-                "payment_settle_many_v1 answered other payments than it was given".into(),
-            ));
-        }
-        Ok(rows.into_iter().map(|(_, changed)| changed == 1).collect())
-    };
-    (n, called.await)
+    let called = mall_store::db::call_batch(
+        &pool,
+        "CALL payment_settle_many_v1(?)",
+        vec![serde_json::Value::Array(json).to_string().into()],
+        moves.iter().map(|m| m.id),
+        |r: &(u64, i64)| r.0,
+    )
+    .await
+    .map(|rows| rows.into_iter().map(|(_, changed)| changed == 1).collect());
+    (n, called)
 }

@@ -162,34 +162,17 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 #[instrument(skip_all, fields(orders = order_ids.len()))]
 pub async fn commit_many(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
     let ids = serde_json::to_string(order_ids).map_err(|e| mysql_async::Error::Other(e.into()))?;
-    let mut conn = mall_store::db::conn(pool).await?;
-    let called = read_commits(&mut conn, &ids).await;
-    let rows = mall_store::db::after_procedure(&mut conn, called).await?;
-    drop(conn);
-    if !rows
-        .iter()
-        .map(|(id, _, _)| *id)
-        .eq(order_ids.iter().copied())
-    {
-        return Err(mysql_async::Error::Other(
-            "reservation_commit_many_v1 answered other orders than it was given".into(),
-        ));
-    }
+    let rows: Vec<(u64, String, Option<String>)> = mall_store::db::call_batch(
+        pool,
+        "CALL reservation_commit_many_v1(?, ?)",
+        vec![ids.into(), now_naive().into()],
+        order_ids.iter().copied(),
+        |r: &(u64, String, Option<String>)| r.0,
+    )
+    .await?;
     rows.into_iter()
         .map(|(_, outcome, status)| answers::committed((outcome, status)))
         .collect()
-}
-
-async fn read_commits(
-    conn: &mut Conn,
-    ids: &str,
-) -> Result<Vec<(u64, String, Option<String>)>, mysql_async::Error> {
-    let mut result = conn
-        .exec_iter("CALL reservation_commit_many_v1(?, ?)", (ids, now_naive()))
-        .await?;
-    let rows = misshapen_is_error(result.try_collect().await?)?;
-    result.drop_result().await?;
-    Ok(rows)
 }
 
 /// `reserved` or `committed` → `released`, putting the stock back once (idempotent), in
