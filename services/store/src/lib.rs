@@ -3,6 +3,7 @@
 //! MySQL pool with embedded, checksummed migrations and the helpers every storage module
 //! uses ([`db`]), and the Redis connection with its key prefix ([`cache`]).
 
+pub mod batched;
 pub mod cache;
 pub mod config;
 pub mod db;

@@ -168,8 +168,8 @@ impl CommonError {
                     .downcast_ref::<mysql_async::Error>()
                     .is_some_and(mall_store::db::is_unavailable)
                     || cause
-                        .downcast_ref::<mall_store::db::SharedError>()
-                        .is_some_and(mall_store::db::SharedError::is_unavailable)
+                        .downcast_ref::<mall_store::batched::SharedError>()
+                        .is_some_and(mall_store::batched::SharedError::is_unavailable)
                     || cause
                         .downcast_ref::<redis::RedisError>()
                         .is_some_and(redis_unavailable)

@@ -4,7 +4,7 @@
 //! waits for its own move's outcome, so the order's steps keep their order.
 
 use mall_runtime::batch::Batcher;
-use mall_store::db::SharedError;
+use mall_store::batched::SharedError;
 use mysql_async::Pool;
 
 use super::status::{transition_many, Move};

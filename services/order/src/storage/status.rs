@@ -133,7 +133,7 @@ pub async fn transition_many(pool: &Pool, moves: &[Move]) -> Result<Vec<bool>, m
         })
         .collect();
     let json = serde_json::Value::Array(json).to_string();
-    let rows: Vec<(u64, i64)> = mall_store::db::call_batch(
+    let rows: Vec<(u64, i64)> = mall_store::batched::call(
         pool,
         "CALL order_transition_many_v1(?)",
         vec![json.into()],

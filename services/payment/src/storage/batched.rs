@@ -7,7 +7,7 @@
 use chrono::NaiveDateTime;
 use mall_runtime::batch::Batcher;
 use mall_runtime::time::sql_datetime;
-use mall_store::db::SharedError;
+use mall_store::batched::SharedError;
 use mysql_async::Pool;
 
 use crate::domain::Status;
@@ -93,7 +93,7 @@ async fn create_many(
             })
         })
         .collect();
-    let called = mall_store::db::call_batch(
+    let called = mall_store::batched::call(
         &pool,
         "CALL payment_create_many_v1(?, ?)",
         vec![
@@ -122,7 +122,7 @@ async fn settle_many(
             })
         })
         .collect();
-    let called = mall_store::db::call_batch(
+    let called = mall_store::batched::call(
         &pool,
         "CALL payment_settle_many_v1(?)",
         vec![serde_json::Value::Array(json).to_string().into()],

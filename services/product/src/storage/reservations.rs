@@ -162,7 +162,7 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 #[instrument(skip_all, fields(orders = order_ids.len()))]
 pub async fn commit_many(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
     let ids = serde_json::to_string(order_ids).map_err(|e| mysql_async::Error::Other(e.into()))?;
-    let rows: Vec<(u64, String, Option<String>)> = mall_store::db::call_batch(
+    let rows: Vec<(u64, String, Option<String>)> = mall_store::batched::call(
         pool,
         "CALL reservation_commit_many_v1(?, ?)",
         vec![ids.into(), now_naive().into()],

@@ -1,0 +1,86 @@
+//! Batched statements (`mall_runtime::batch`): calling a batch procedure and checking its
+//! answer, and the one error a failed batch hands to each of its callers.
+
+use mysql_async::prelude::Queryable;
+use mysql_async::Pool;
+
+/// A database error that several callers share: the one failure of a batched statement
+/// (`mall_runtime::batch`), handed to every request of the batch. mysql_async's error is not
+/// `Clone`, so each gets its text and whether it said the database is unavailable
+/// ([`is_unavailable`](crate::db::is_unavailable): answered 503 like the error itself, `mall_http`'s `CommonError`).
+#[derive(Clone, Debug)]
+pub struct SharedError {
+    message: String,
+    unavailable: bool,
+}
+
+impl SharedError {
+    pub fn of(err: &mysql_async::Error) -> Self {
+        Self {
+            message: err.to_string(),
+            unavailable: crate::db::is_unavailable(err),
+        }
+    }
+
+    /// A failure that is not the database's (the batch worker is gone).
+    pub fn other(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            unavailable: false,
+        }
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
+}
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SharedError {}
+
+/// Calls a batch procedure (`call` with `params`) whose answer is one row per item, in the
+/// order the items were given, each row naming its item (`key_of`): its rows, checked to
+/// name exactly `keys` in that order. A misshapen row is an error, not a panic; the answer
+/// is read to its end, and after an error the connection is made safe for the pool
+/// ([`after_procedure`](crate::db::after_procedure)).
+pub async fn call<R>(
+    pool: &Pool,
+    call: &str,
+    params: Vec<mysql_async::Value>,
+    keys: impl Iterator<Item = u64>,
+    key_of: impl Fn(&R) -> u64,
+) -> Result<Vec<R>, mysql_async::Error>
+where
+    R: mysql_async::prelude::FromRow + Send + 'static,
+{
+    let mut c = crate::db::conn(pool).await?;
+    let answer = read_rows::<R>(&mut c, call, params).await;
+    let rows = crate::db::after_procedure(&mut c, answer).await?;
+    if !rows.iter().map(key_of).eq(keys) {
+        return Err(mysql_async::Error::Other(
+            format!("{call} answered other items than it was given").into(),
+        ));
+    }
+    Ok(rows)
+}
+
+async fn read_rows<R>(
+    conn: &mut mysql_async::Conn,
+    call: &str,
+    params: Vec<mysql_async::Value>,
+) -> Result<Vec<R>, mysql_async::Error>
+where
+    R: mysql_async::prelude::FromRow + Send + 'static,
+{
+    let mut result = conn.exec_iter(call, params).await?;
+    let rows: Vec<Result<R, mysql_async::FromRowError>> = result.try_collect().await?;
+    result.drop_result().await?;
+    rows.into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| mysql_async::Error::Other(e.into()))
+}
