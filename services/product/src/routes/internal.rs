@@ -141,7 +141,7 @@ async fn get(state: Arc<State>, order_id: u64) -> Result<Response, ProductError>
 /// checkouts' reservations, committed in one transaction). Each order's commit is logged
 /// under the trace id it came with, so every checkout's story shows its own commit.
 async fn commit_many(state: Arc<State>, body: CommitsRequest) -> Result<Response, ProductError> {
-    let asked = CommitBatch::parse(body).map_err(ProductError::validation)?;
+    let asked = parse_commits(body).map_err(ProductError::validation)?;
     let mut ids: Vec<u64> = asked.iter().map(|(id, _)| *id).collect();
     // Rows are locked in ascending order, so two batches never deadlock.
     ids.sort_unstable();
@@ -163,7 +163,17 @@ async fn commit_many(state: Arc<State>, body: CommitsRequest) -> Result<Response
         };
         span.in_scope(|| {
             let status = status.map_or("none", ReservationStatus::as_str);
-            tracing::info!(order_id, status, batch, "reservation committed");
+            match outcome {
+                CommitOutcome::Committed => {
+                    tracing::info!(order_id, status, batch, "reservation committed");
+                }
+                CommitOutcome::Refused => {
+                    tracing::info!(order_id, status, batch, "reservation commit refused");
+                }
+                CommitOutcome::NotFound => {
+                    tracing::info!(order_id, batch, "no reservation to commit");
+                }
+            }
         });
         commits.push(Committed {
             order_id,
@@ -174,31 +184,27 @@ async fn commit_many(state: Arc<State>, body: CommitsRequest) -> Result<Response
     Ok(json(StatusCode::OK, &CommitsAnswer { commits }))
 }
 
-/// A checked [`CommitsRequest`]: 1 to [`MAX_COMMITS`] distinct positive order ids, each
+/// A [`CommitsRequest`], checked: 1 to [`MAX_COMMITS`] distinct positive order ids, each
 /// with a valid trace id or none, in the order asked.
-struct CommitBatch;
-
-impl CommitBatch {
-    fn parse(body: CommitsRequest) -> Result<Vec<(u64, Option<TraceId>)>, String> {
-        let n = body.commits.len();
-        if n == 0 || n > MAX_COMMITS {
-            return Err(format!("a batch commits 1 to {MAX_COMMITS} reservations"));
-        }
-        let mut seen = std::collections::HashSet::with_capacity(n);
-        body.commits
-            .into_iter()
-            .map(|c| {
-                if c.order_id == 0 || !seen.insert(c.order_id) {
-                    return Err("order ids must be positive and distinct".to_owned());
-                }
-                let trace = match c.trace_id.as_deref() {
-                    None => None,
-                    Some(t) => Some(TraceId::parse(t).ok_or("a trace id is 32 lowercase hex")?),
-                };
-                Ok((c.order_id, trace))
-            })
-            .collect()
+fn parse_commits(body: CommitsRequest) -> Result<Vec<(u64, Option<TraceId>)>, String> {
+    let n = body.commits.len();
+    if n == 0 || n > MAX_COMMITS {
+        return Err(format!("a batch commits 1 to {MAX_COMMITS} reservations"));
     }
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    body.commits
+        .into_iter()
+        .map(|c| {
+            if c.order_id == 0 || !seen.insert(c.order_id) {
+                return Err("order ids must be positive and distinct".to_owned());
+            }
+            let trace = match c.trace_id.as_deref() {
+                None => None,
+                Some(t) => Some(TraceId::parse(t).ok_or("a trace id is 32 lowercase hex")?),
+            };
+            Ok((c.order_id, trace))
+        })
+        .collect()
 }
 
 async fn transition(

@@ -2,9 +2,35 @@
 //! gets what its own `POST /internal/reservations/{id}/commit` would have done, in one
 //! call; the batch itself is bounded and checked.
 
+use std::sync::OnceLock;
+
+use mall_runtime::telemetry::capture::Captured;
+use mall_runtime::telemetry::{Identity, JsonLayer};
 use serde_json::{json, Value};
+use tracing_subscriber::layer::SubscriberExt;
 
 use crate::helpers::{spawn_app, TestApp};
+
+/// Every line the product service logs in this test binary from the first call on (one
+/// global subscriber: the service's tasks run on the runtime's worker threads).
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let identity = Identity {
+            service: "product".into(),
+            color: "blue".into(),
+            version: "test".into(),
+        };
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new(
+                "warn,product_service=info,mall_http=info,mall_runtime=info",
+            ))
+            .with(JsonLayer::new(identity, captured.clone()));
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        captured
+    })
+}
 
 async fn commits(app: &TestApp, body: Value) -> (u16, Value) {
     let r = app
@@ -71,6 +97,48 @@ async fn a_batch_commits_each_order_as_its_own_commit_would_and_answers_in_the_o
         (status, &again["commits"][0]["outcome"]),
         (200, &json!("committed"))
     );
+}
+
+/// Each order's commit is logged under the trace id it came with, so the story of the
+/// checkout that paid it shows its commit; an order sent without one is logged under the
+/// batch call's own id.
+#[tokio::test]
+async fn each_commit_of_a_batch_is_logged_under_its_own_orders_trace_id() {
+    let logs = logs();
+    let app = spawn_app().await;
+    let a = app.create("A", 100, 9, "X").await["id"].as_u64().unwrap();
+    for order_id in [811, 812] {
+        let items = json!([{"product_id": a, "quantity": 1}]);
+        assert_eq!(app.reserve(order_id, items).await.status(), 200);
+    }
+    let (first, call) = (
+        "8110000000000000000000000000000a",
+        "8120000000000000000000000000000c",
+    );
+
+    let r = app
+        .http
+        .post(app.url("/internal/reservations/commits"))
+        .header("x-trace-id", call)
+        .json(&json!({"commits": [
+            {"order_id": 811, "trace_id": first},
+            {"order_id": 812},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let committed = |order_id: u64| {
+        logs.lines().into_iter().find(|l| {
+            l["msg"] == "reservation committed" && l["order_id"].as_u64() == Some(order_id)
+        })
+    };
+    let line = committed(811).expect("order 811's commit was logged");
+    assert_eq!(line["trace_id"], first, "{line}");
+    assert_eq!(line["batch"], 2, "{line}");
+    let line = committed(812).expect("order 812's commit was logged");
+    assert_eq!(line["trace_id"], call, "{line}");
 }
 
 #[tokio::test]
