@@ -5,6 +5,8 @@
 // Test support: a setup step that cannot be done fails the test, with the reason.
 #![allow(clippy::expect_used)]
 
+pub mod logs;
+
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;

@@ -1,4 +1,3 @@
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -7,11 +6,9 @@ use secrecy::ExposeSecret;
 
 use mall_http::config::ServiceBase;
 use mall_runtime::telemetry::capture::Captured;
-use mall_runtime::telemetry::{Identity, JsonLayer};
 use mall_testkit::{self as testing, TestDb};
 use payment_service::config::Config;
 use serde_json::{json, Value};
-use tracing_subscriber::layer::SubscriberExt;
 
 /// The settings a test may change; the defaults are short so tests are quick.
 pub struct Opts {
@@ -59,22 +56,10 @@ pub struct TestApp {
 
 /// Every line any test of this binary logs (both services run in this process).
 pub fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let identity = Identity {
-            service: "test".into(),
-            color: "blue".into(),
-            version: "test".into(),
-        };
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_subscriber::EnvFilter::new(
-                "debug,payment_service=trace,gateway_sim=trace,mall_http=trace,mall_runtime=trace,mall_store=trace",
-            ))
-            .with(JsonLayer::new(identity, captured.clone()));
-        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
-        captured
-    })
+    testing::logs::captured(
+        "test",
+        "debug,payment_service=trace,gateway_sim=trace,mall_http=trace,mall_runtime=trace,mall_store=trace",
+    )
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -2,34 +2,14 @@
 //! gets what its own `POST /internal/reservations/{id}/commit` would have done, in one
 //! call; the batch itself is bounded and checked.
 
-use std::sync::OnceLock;
-
 use mall_runtime::telemetry::capture::Captured;
-use mall_runtime::telemetry::{Identity, JsonLayer};
 use serde_json::{json, Value};
-use tracing_subscriber::layer::SubscriberExt;
 
 use crate::helpers::{spawn_app, TestApp};
 
-/// Every line the product service logs in this test binary from the first call on (one
-/// global subscriber: the service's tasks run on the runtime's worker threads).
+/// Every line the product service logs in this test binary from the first call on.
 fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let identity = Identity {
-            service: "product".into(),
-            color: "blue".into(),
-            version: "test".into(),
-        };
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_subscriber::EnvFilter::new(
-                "warn,product_service=info,mall_http=info,mall_runtime=info",
-            ))
-            .with(JsonLayer::new(identity, captured.clone()));
-        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
-        captured
-    })
+    mall_testkit::logs::captured("product", "warn,product_service=info,mall_http=info")
 }
 
 async fn commits(app: &TestApp, body: Value) -> (u16, Value) {
