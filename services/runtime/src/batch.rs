@@ -39,8 +39,8 @@ impl<I, O> std::fmt::Debug for Batcher<I, O> {
     }
 }
 
-/// Why an item got no outcome: the worker is gone (its batch function panicked, or the
-/// runtime is shutting down). Nothing is known about the item's effect.
+/// Why an item got no outcome: its batch panicked, or the worker is gone (the runtime is
+/// shutting down). Nothing is known about the item's effect.
 #[derive(Debug, thiserror::Error)]
 #[error("the batch worker is gone; the item's outcome is unknown")]
 pub struct WorkerGone;
@@ -55,7 +55,7 @@ where
     pub fn start<F, Fut>(max: usize, run: F) -> Self
     where
         F: Fn(Vec<I>) -> Fut + Send + 'static,
-        Fut: Future<Output = Vec<O>> + Send,
+        Fut: Future<Output = Vec<O>> + Send + 'static,
     {
         assert!(max > 0, "a batch holds at least one item");
         let (queue, mut rx) = mpsc::unbounded_channel::<Queued<I, O>>();
@@ -71,7 +71,11 @@ where
                         next = rx.try_recv().ok();
                     }
                 }
-                let outcomes = run(items).await;
+                // Its own task, so a batch that panics fails only its own items (their
+                // callers get `WorkerGone`) and the worker goes on with the next.
+                let Ok(outcomes) = tokio::spawn(run(items)).await else {
+                    continue;
+                };
                 debug_assert_eq!(outcomes.len(), waiters.len(), "one outcome per item");
                 for (waiter, outcome) in waiters.into_iter().zip(outcomes) {
                     // A caller that stopped waiting (its request went away) drops its
@@ -157,14 +161,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_worker_that_died_is_an_error_not_a_hang() {
+    async fn a_batch_that_panics_fails_its_own_items_and_the_next_batch_is_served() {
         let b = Batcher::start(2, |items: Vec<u32>| async move {
             if items.contains(&7) {
                 panic!("batch function failed");
             }
             items
         });
-        assert!(b.submit(7).await.is_err());
-        assert!(b.submit(1).await.is_err(), "later items are refused too");
+        assert!(b.submit(7).await.is_err(), "no outcome, and no hang");
+        assert_eq!(b.submit(1).await.unwrap(), 1, "the worker lives on");
     }
 }
