@@ -1,8 +1,50 @@
-//! Batched statements (`mall_runtime::batch`): calling a batch procedure and checking its
-//! answer, and the one error a failed batch hands to each of its callers.
+//! Batched statements (`mall_runtime::batch`): a batcher of database work, calling a batch
+//! procedure and checking its answer, and the one error a failed batch hands to each of its
+//! callers.
 
+use std::future::Future;
+
+use mall_runtime::batch::Batcher;
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
+
+/// A [`Batcher`] whose batches are database work: each item gets its own outcome, or, when
+/// the batch failed (all of it rolled back) or its worker is gone, that error.
+pub struct DbBatcher<I, T>(Batcher<I, Result<T, SharedError>>);
+
+impl<I, T> DbBatcher<I, T>
+where
+    I: Send + 'static,
+    T: Send + 'static,
+{
+    /// Starts the worker (needs a tokio runtime). `run` gets 1 to `max` items and answers
+    /// one outcome per item, in their order, or the batch's error.
+    pub fn start<F, Fut>(max: usize, run: F) -> Self
+    where
+        F: Fn(Vec<I>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<T>, mysql_async::Error>> + Send + 'static,
+    {
+        Self(Batcher::start(max, move |items: Vec<I>| {
+            let n = items.len();
+            let batch = run(items);
+            async move {
+                match batch.await {
+                    Ok(each) => each.into_iter().map(Ok).collect(),
+                    Err(e) => {
+                        let shared = SharedError::of(&e);
+                        (0..n).map(|_| Err(shared.clone())).collect()
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Queues `item` and waits for its outcome.
+    pub async fn submit(&self, item: I) -> Result<T, SharedError> {
+        let outcome = self.0.submit(item).await;
+        outcome.unwrap_or_else(|gone| Err(SharedError::other(gone.to_string())))
+    }
+}
 
 /// A database error that several callers share: the one failure of a batched statement
 /// (`mall_runtime::batch`), handed to every request of the batch. mysql_async's error is not

@@ -3,8 +3,7 @@
 //! trip and one commit ([`transition_many`], `mall_runtime::batch`). Each caller still
 //! waits for its own move's outcome, so the order's steps keep their order.
 
-use mall_runtime::batch::Batcher;
-use mall_store::batched::SharedError;
+use mall_store::batched::{DbBatcher, SharedError};
 use mysql_async::Pool;
 
 use super::status::{transition_many, Move};
@@ -14,37 +13,32 @@ const MAX_MOVES: usize = 64;
 
 /// A failed move's error is its batch's (all of it rolled back), or says the batch worker
 /// is gone.
-pub struct Moves(Batcher<Move, Result<bool, SharedError>>);
+pub struct Moves(DbBatcher<Move, bool>);
 
 impl Moves {
     /// Starts the batch worker on `pool` (needs a tokio runtime).
     pub fn start(pool: Pool) -> Self {
-        Self(Batcher::start(MAX_MOVES, move |moves| {
+        Self(DbBatcher::start(MAX_MOVES, move |moves| {
             run(pool.clone(), moves)
         }))
     }
 
     /// Applies `m`; true when it changed the order (it was in the move's `from` status).
     pub async fn apply(&self, m: Move) -> Result<bool, SharedError> {
-        let outcome = self.0.submit(m).await;
-        outcome.unwrap_or_else(|gone| Err(SharedError::other(gone.to_string())))
+        self.0.submit(m).await
     }
 }
 
 /// One batch: sorted by order id for the call (the order rows are locked in), answered in
 /// the order the moves came.
-async fn run(pool: Pool, moves: Vec<Move>) -> Vec<Result<bool, SharedError>> {
+async fn run(pool: Pool, moves: Vec<Move>) -> Result<Vec<bool>, mysql_async::Error> {
     let mut order: Vec<usize> = (0..moves.len()).collect();
     order.sort_by_key(|&i| moves[i].order_id);
     let sorted: Vec<Move> = order.iter().map(|&i| moves[i]).collect();
-    match transition_many(&pool, &sorted).await {
-        Ok(changed) => {
-            let mut out = vec![false; moves.len()];
-            for (&i, c) in order.iter().zip(changed) {
-                out[i] = c;
-            }
-            out.into_iter().map(Ok).collect()
-        }
-        Err(e) => vec![Err(SharedError::of(&e)); moves.len()],
+    let changed = transition_many(&pool, &sorted).await?;
+    let mut out = vec![false; moves.len()];
+    for (&i, c) in order.iter().zip(changed) {
+        out[i] = c;
     }
+    Ok(out)
 }

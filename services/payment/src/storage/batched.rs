@@ -5,9 +5,8 @@
 //! payment is still written before the gateway is called, and settled before the answer.
 
 use chrono::NaiveDateTime;
-use mall_runtime::batch::Batcher;
 use mall_runtime::time::sql_datetime;
-use mall_store::batched::SharedError;
+use mall_store::batched::{DbBatcher, SharedError};
 use mysql_async::Pool;
 
 use crate::domain::Status;
@@ -35,11 +34,9 @@ pub struct SettleMove {
     pub at: NaiveDateTime,
 }
 
-type Outcome<T> = Result<T, SharedError>;
-
 pub struct Batches {
-    creates: Batcher<NewRow, Outcome<Option<u64>>>,
-    settles: Batcher<SettleMove, Outcome<bool>>,
+    creates: DbBatcher<NewRow, Option<u64>>,
+    settles: DbBatcher<SettleMove, bool>,
 }
 
 impl Batches {
@@ -47,43 +44,26 @@ impl Batches {
     pub fn start(pool: &Pool) -> Self {
         let (a, b) = (pool.clone(), pool.clone());
         Self {
-            creates: Batcher::start(MAX_BATCH, move |rows| shared(create_many(a.clone(), rows))),
-            settles: Batcher::start(MAX_BATCH, move |moves| {
-                shared(settle_many(b.clone(), moves))
-            }),
+            creates: DbBatcher::start(MAX_BATCH, move |rows| create_many(a.clone(), rows)),
+            settles: DbBatcher::start(MAX_BATCH, move |moves| settle_many(b.clone(), moves)),
         }
     }
 
     /// The new payment's id, or `None` when the order has a payment already.
-    pub async fn create(&self, row: NewRow) -> Outcome<Option<u64>> {
-        flatten(self.creates.submit(row).await)
+    pub async fn create(&self, row: NewRow) -> Result<Option<u64>, SharedError> {
+        self.creates.submit(row).await
     }
 
     /// True when the move changed the payment (it was in `from`).
-    pub async fn settle(&self, m: SettleMove) -> Outcome<bool> {
-        flatten(self.settles.submit(m).await)
-    }
-}
-
-fn flatten<T>(o: Result<Outcome<T>, mall_runtime::batch::WorkerGone>) -> Outcome<T> {
-    o.unwrap_or_else(|gone| Err(SharedError::other(gone.to_string())))
-}
-
-/// A batch's outcomes, or its one error for each of its items.
-async fn shared<T: Clone>(
-    batch: impl std::future::Future<Output = (usize, Result<Vec<T>, mysql_async::Error>)>,
-) -> Vec<Outcome<T>> {
-    match batch.await {
-        (_, Ok(each)) => each.into_iter().map(Ok).collect(),
-        (n, Err(e)) => vec![Err(SharedError::of(&e)); n],
+    pub async fn settle(&self, m: SettleMove) -> Result<bool, SharedError> {
+        self.settles.submit(m).await
     }
 }
 
 async fn create_many(
     pool: Pool,
     rows: Vec<NewRow>,
-) -> (usize, Result<Vec<Option<u64>>, mysql_async::Error>) {
-    let n = rows.len();
+) -> Result<Vec<Option<u64>>, mysql_async::Error> {
     let json: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
@@ -93,7 +73,7 @@ async fn create_many(
             })
         })
         .collect();
-    let called = mall_store::batched::call(
+    let rows_back = mall_store::batched::call(
         &pool,
         "CALL payment_create_many_v1(?, ?)",
         vec![
@@ -103,16 +83,11 @@ async fn create_many(
         rows.iter().map(|r| r.order_id),
         |r: &(u64, Option<u64>)| r.0,
     )
-    .await
-    .map(|rows_back| rows_back.into_iter().map(|(_, id)| id).collect());
-    (n, called)
+    .await?;
+    Ok(rows_back.into_iter().map(|(_, id)| id).collect())
 }
 
-async fn settle_many(
-    pool: Pool,
-    moves: Vec<SettleMove>,
-) -> (usize, Result<Vec<bool>, mysql_async::Error>) {
-    let n = moves.len();
+async fn settle_many(pool: Pool, moves: Vec<SettleMove>) -> Result<Vec<bool>, mysql_async::Error> {
     let json: Vec<serde_json::Value> = moves
         .iter()
         .map(|m| {
@@ -122,14 +97,13 @@ async fn settle_many(
             })
         })
         .collect();
-    let called = mall_store::batched::call(
+    let rows = mall_store::batched::call(
         &pool,
         "CALL payment_settle_many_v1(?)",
         vec![serde_json::Value::Array(json).to_string().into()],
         moves.iter().map(|m| m.id),
         |r: &(u64, i64)| r.0,
     )
-    .await
-    .map(|rows| rows.into_iter().map(|(_, changed)| changed == 1).collect());
-    (n, called)
+    .await?;
+    Ok(rows.into_iter().map(|(_, changed)| changed == 1).collect())
 }
