@@ -13,6 +13,7 @@ mod storage;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mall_http::ops::Metrics;
 use mall_http::server::{serve_and_close, App};
@@ -51,10 +52,15 @@ pub async fn run(
             tracing::info!(products = n, "demo catalog loaded");
         }
     }
+    // Followed while the service runs (it returns at once when the cache is off).
+    let feed = tokio::spawn(cache.clone().follow());
+    cache.wait_subscribed(Duration::from_secs(2)).await;
     let state = Arc::new(State {
         pool: pool.clone(),
         cache,
     });
     let app = App::new(base, routes::routes(state), &pool, &redis, metrics);
-    serve_and_close(app, pool, listener, shutdown).await
+    let served = serve_and_close(app, pool, listener, shutdown).await;
+    feed.abort();
+    served
 }

@@ -70,6 +70,17 @@ pub fn json_reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Response
     warp::reply::with_status(warp::reply::json(body), status).into_response()
 }
 
+/// A response whose body is JSON already rendered (a cached catalog page).
+pub fn json_bytes_reply(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// The largest JSON body a service accepts (nginx enforces the same limit at the edge).
 pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 

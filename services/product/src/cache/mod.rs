@@ -1,71 +1,70 @@
-//! The catalog read cache, in two tiers.
+//! The catalog read cache, in each product process's memory, in two tiers.
 //!
-//! Entries (product pages, list and search pages, categories) live in Redis under a global
-//! generation (`catalog:gen`) that every admin write bumps, so one INCR invalidates
-//! everything such a write could have changed (a price shows in lists and in detail at once).
+//! Entries (product pages, list and search pages, categories) live under an epoch that
+//! every admin write moves, so one write invalidates everything it could have changed (a
+//! price shows in lists and in detail at once).
 //!
 //! Stock moves far more often: every checkout reserves, every cancelled order releases. So
-//! an order's stock change does not touch the global generation; it bumps only the stock
-//! generation of each product it changed (`catalog:pstock:{id}`), and the stock inside a
-//! cached entry is never trusted on a hit: it is overlaid from the stock tier,
-//! `catalog:{gen}:stock:{id}:{pgen}`. What is not cached there comes from MySQL in one
-//! query, then is cached under the stock generation read *before* MySQL was, so a change
-//! that read missed (committed, then bumped, after it) is never hidden by it. A value just
-//! loaded from MySQL on a miss has fresh stock and needs no overlay.
+//! an order's stock change does not move the epoch; it moves only the stock generation of
+//! each product it changed, and the stock inside a cached entry is never trusted: an entry
+//! is kept as its JSON cut where each product's stock goes ([`template`]), and a hit puts
+//! the current stocks in. A stock not cached comes from MySQL (one query for all of a
+//! hit's), and is cached only if its generation did not move meanwhile ([`local`]), so a
+//! change that read missed (committed, then bumped, after it) is never hidden by it.
 //!
-//! So that a hit is one round trip, an entry that shows stock (a product page, a list page;
-//! the batch lookup shares the product pages' entries) carries the ids of the products it
-//! shows: it is stored under `catalog:{gen}:stocked:{name}` as those ids (decimal,
-//! comma-separated), a newline, then the JSON value. One script reads the generation, the
-//! entry, and for each id in its head the stock generation and the stock cached under it
-//! (several entries at once for the batch lookup). The `stocked:` key came with this
-//! layout: older builds kept bare JSON under `catalog:{gen}:{name}`, which this one never
-//! reads for such entries (both may run during a rolling deploy), and a value without the
-//! head is a miss. Entries that show no stock (categories) are bare JSON under
-//! `catalog:{gen}:{name}`, read with the generation in one round trip too.
-//!
-//! If any bump cannot reach Redis, the cache is bypassed until a later global bump
-//! succeeds, so an entry written before an outage is never served after it.
+//! A hit asks nothing of Redis. The other product processes (the other slot during a
+//! blue/green switch) hear of each change through a Redis channel ([`feed`]); while a
+//! process is not subscribed, it reads MySQL. If a change cannot be published, the
+//! process reads MySQL until an `all` message gets through, so an entry cached before an
+//! outage is never served after it. Each change also moves the Redis generations the
+//! builds before this one cached under (`catalog:gen`, `catalog:pstock:{id}`), so a slot
+//! of such a build sees this one's changes during a switch.
 
+mod feed;
+mod local;
 mod stocked;
+mod template;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use mall_store::cache::Redis;
 use prometheus::IntCounter;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::error::ProductError;
+use feed::Change;
+use local::Local;
+use template::Template;
 
 pub use stocked::detail_name;
 
 const GENERATION: &str = "catalog:gen";
 
-/// The live global generation (KEYS[1]; missing = 0) and the entry stored under it
-/// (ARGV[1] .. generation .. ARGV[2]), in one round trip instead of two: a catalog read
-/// needs the generation only to build its entry's key.
-const ENTRY_LOOKUP: &str = r"
-local gen = redis.call('GET', KEYS[1]) or '0'
-return {gen, redis.call('GET', ARGV[1] .. gen .. ARGV[2])}
-";
-
 #[derive(Clone)]
 pub struct CatalogCache {
     redis: Redis,
-    ttl_secs: u64,
+    /// `{prefix}catalog:changes`.
+    channel: String,
+    /// This process's mark on the messages it publishes.
+    origin: u64,
+    local: Arc<Local>,
+    /// Following the channel now (the cache may be used).
+    subscribed: Arc<AtomicBool>,
+    /// A change could not be published: the cache is bypassed until an `all` is.
     stale: Arc<AtomicBool>,
     hits: IntCounter,
     misses: IntCounter,
     stock_hits: IntCounter,
     stock_misses: IntCounter,
-    entry_lookup: redis::Script,
-    stocked_lookup: redis::Script,
     enabled: bool,
 }
 
 impl CatalogCache {
-    /// Also registers the hit and miss counters on the service's registry.
+    /// Also registers the hit and miss counters on the service's registry. The cache is
+    /// used once [`follow`](Self::follow) has subscribed.
     pub fn new(
         redis: Redis,
         ttl_secs: u64,
@@ -86,23 +85,24 @@ impl CatalogCache {
             registry.register(Box::new(counter.clone()))?;
         }
         Ok(Self {
+            channel: redis.key("catalog:changes"),
             redis,
-            ttl_secs,
+            origin: rand_origin(),
+            local: Arc::new(Local::new(Duration::from_secs(ttl_secs))),
+            subscribed: Arc::new(AtomicBool::new(false)),
             stale: Arc::new(AtomicBool::new(false)),
             hits,
             misses,
             stock_hits,
             stock_misses,
-            entry_lookup: redis::Script::new(ENTRY_LOOKUP),
-            stocked_lookup: redis::Script::new(stocked::LOOKUP),
             enabled,
         })
     }
 
-    /// False when the cache must not be used now: turned off, or an invalidation is
-    /// outstanding and still cannot reach Redis.
+    /// False when the cache must not be used now: turned off, not subscribed, or a change
+    /// is still unpublished (tried again here).
     async fn usable(&self) -> bool {
-        if !self.enabled {
+        if !self.enabled || !self.subscribed.load(Ordering::Acquire) {
             return false;
         }
         if self.stale.load(Ordering::Acquire) {
@@ -112,75 +112,38 @@ impl CatalogCache {
         true
     }
 
-    /// The live generation and the entry `name` stored under it (one round trip), or
-    /// `None` when the cache must not be used now.
-    async fn generation_and_entry(&self, name: &str) -> Option<(u64, Option<Vec<u8>>)> {
-        if !self.usable().await {
-            return None;
-        }
-        let mut lookup = self.entry_lookup.prepare_invoke();
-        lookup
-            .key(self.redis.key(GENERATION))
-            .arg(self.redis.key("catalog:"))
-            .arg(format!(":{name}"));
-        let mut conn = self.redis.conn();
-        match lookup
-            .invoke_async::<(u64, Option<Vec<u8>>)>(&mut conn)
-            .await
-        {
-            Ok(found) => Some(found),
-            Err(e) => {
-                tracing::warn!(error = %e, "cache unavailable; reading from the database");
-                None
-            }
-        }
-    }
-
-    fn key(&self, generation: u64, name: &str) -> String {
-        self.redis.key(&format!("catalog:{generation}:{name}"))
-    }
-
-    fn stock_generation_key(&self, id: u64) -> String {
-        self.redis.key(&format!("catalog:pstock:{id}"))
-    }
-
-    /// The cached value of `name`, or `load()` (stored for next time). For values that
-    /// show no stock; those that do go through
-    /// [`get_or_load_stocked`](Self::get_or_load_stocked).
-    pub async fn get_or_load<T, E, F>(&self, name: &str, load: F) -> Result<T, E>
+    /// The cached JSON of `name`, or `load()`'s (stored for next time). For values that
+    /// show no stock; those that do go through [`stocked`](Self::stocked).
+    pub async fn plain<T, F>(&self, name: &str, load: F) -> Result<Vec<u8>, ProductError>
     where
-        T: Serialize + DeserializeOwned,
-        F: Future<Output = Result<T, E>>,
+        T: Serialize,
+        F: Future<Output = Result<T, ProductError>>,
     {
-        let Some((generation, entry)) = self.generation_and_entry(name).await else {
-            return load.await;
-        };
-        if let Some(hit) = entry.and_then(|bytes| serde_json::from_slice::<T>(&bytes).ok()) {
+        if !self.usable().await {
+            return to_json(&load.await?);
+        }
+        let epoch = self.local.epoch();
+        if let Some(entry) = self.local.entry(name) {
             self.hits.inc();
-            return Ok(hit);
+            let mut out = Vec::with_capacity(entry.template.len_hint());
+            entry.template.render_into(&[], &mut out);
+            return Ok(out);
         }
         self.misses.inc();
         let value = load.await?;
-        self.redis
-            .set_json(&self.key(generation, name), &value, self.ttl_secs)
-            .await;
-        Ok(value)
+        if let Some(template) = Template::plain(&value) {
+            self.local.store(name, epoch, template);
+        }
+        to_json(&value)
     }
 
-    /// Sends the cache writes queued in `writes` (one round trip; none when empty).
-    async fn write(&self, writes: redis::Pipeline) {
-        if writes.is_empty() {
-            return;
-        }
-        let mut conn = self.redis.conn();
-        if let Err(e) = writes.query_async::<()>(&mut conn).await {
-            tracing::warn!(error = %e, "cache write failed");
-        }
-    }
-
-    /// After every admin write: a new generation (or, if Redis is away, bypass until one).
+    /// After every admin write: everything cached is dead, here and (published) in the
+    /// other processes; if it cannot be published, bypass until it can.
     pub async fn invalidate(&self) {
-        match self.redis.bump_generation(GENERATION).await {
+        self.local.flush();
+        let mut pipe = redis::pipe();
+        pipe.incr(self.redis.key(GENERATION), 1).ignore();
+        match self.publish(pipe, &Change::All).await {
             Ok(()) => self.stale.store(false, Ordering::Release),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot invalidate the catalog cache; bypassing it until Redis answers");
@@ -189,21 +152,51 @@ impl CatalogCache {
         }
     }
 
-    /// After an order's stock change has committed: a new stock generation for each of
-    /// `ids`, and nothing else. If Redis is away, a cached stock could be served stale, so
-    /// the cache is bypassed as after a failed [`invalidate`](Self::invalidate).
+    /// After an order's stock change has committed: the stock of each of `ids` is dead,
+    /// and nothing else. If it cannot be published, a cached stock could be served stale
+    /// elsewhere, so the cache is bypassed as after a failed [`invalidate`](Self::invalidate).
     pub async fn stock_changed(&self, ids: &[u64]) {
         if ids.is_empty() {
             return;
         }
+        self.local.bump(ids);
         let mut pipe = redis::pipe();
         for &id in ids {
-            pipe.incr(self.stock_generation_key(id), 1).ignore();
+            pipe.incr(self.redis.key(&format!("catalog:pstock:{id}")), 1)
+                .ignore();
         }
-        let mut conn = self.redis.conn();
-        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+        if let Err(e) = self.publish(pipe, &Change::Stock(ids.to_vec())).await {
             tracing::warn!(error = %e, "cannot invalidate cached stock; bypassing the catalog cache until Redis answers");
             self.stale.store(true, Ordering::Release);
         }
     }
+
+    /// Sends `pipe` with the message of `change` at its end (one round trip).
+    async fn publish(
+        &self,
+        mut pipe: redis::Pipeline,
+        change: &Change,
+    ) -> Result<(), redis::RedisError> {
+        pipe.publish(&self.channel, feed::message(self.origin, change))
+            .ignore();
+        let mut conn = self.redis.conn();
+        pipe.query_async::<()>(&mut conn).await
+    }
+}
+
+/// A value as the JSON sent for it.
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ProductError> {
+    serde_json::to_vec(value)
+        .map_err(|e| mall_http::error::CommonError::Internal(anyhow::anyhow!(e)).into())
+}
+
+/// A number no other process picks (in practice): from the clock and the process id.
+fn rand_origin() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(now.as_nanos());
+    }
+    h.finish()
 }

@@ -13,7 +13,7 @@ use crate::domain::{Search, SearchQuery};
 use crate::error::ProductError;
 use crate::storage::products::{self, Product};
 use crate::State;
-use mall_http::filters::{json_reply as json, with_state};
+use mall_http::filters::{json_bytes_reply as json_bytes, with_state};
 
 pub fn routes(
     state: Arc<State>,
@@ -42,36 +42,39 @@ async fn list(state: Arc<State>, q: SearchQuery) -> Result<Response, ProductErro
     })?;
     let key = format!("list:{}", search.cache_key(paging.page, paging.size));
     let pool = state.pool.clone();
-    let page: PageOf<Product> = state
+    let page = state
         .cache
-        .get_or_load_stocked(&state.pool, &key, async move {
+        .stocked(&state.pool, &key, async move {
             let (items, total) =
                 products::search(&pool, &search, paging.offset(), paging.size).await?;
-            Ok::<_, ProductError>(PageOf::new(items, paging, total))
+            Ok::<_, ProductError>(PageOf::<Product>::new(items, paging, total))
         })
         .await?;
-    Ok(json(StatusCode::OK, &page))
+    Ok(json_bytes(StatusCode::OK, page))
 }
 
 async fn detail(state: Arc<State>, id: u64) -> Result<Response, ProductError> {
     let pool = state.pool.clone();
-    let found: Option<Product> = state
+    let found = state
         .cache
-        .get_or_load_stocked(&state.pool, &crate::cache::detail_name(id), async move {
+        .stocked(&state.pool, &crate::cache::detail_name(id), async move {
             Ok::<_, ProductError>(products::find(&pool, id).await?)
         })
         .await?;
-    let product = found.ok_or_else(|| ProductError::not_found("no such product"))?;
-    Ok(json(StatusCode::OK, &product))
+    // The page of an unknown or deleted product is cached as `null`.
+    if found == b"null" {
+        return Err(ProductError::not_found("no such product"));
+    }
+    Ok(json_bytes(StatusCode::OK, found))
 }
 
 async fn categories(state: Arc<State>) -> Result<Response, ProductError> {
     let pool = state.pool.clone();
     let list = state
         .cache
-        .get_or_load("categories", async move {
+        .plain("categories", async move {
             Ok::<_, ProductError>(products::categories(&pool).await?)
         })
         .await?;
-    Ok(json(StatusCode::OK, &list))
+    Ok(json_bytes(StatusCode::OK, list))
 }

@@ -19,7 +19,7 @@ use crate::error::ProductError;
 use crate::storage::products;
 use crate::storage::reservations::{self, Moved, Reserve, Transition};
 use crate::State;
-use mall_http::filters::{json_reply as json, with_state};
+use mall_http::filters::{json_bytes_reply, json_reply as json, with_state};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,9 +89,9 @@ async fn lookup(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError
     if ids.len() > 200 {
         return Err(ProductError::validation("at most 200 ids"));
     }
-    Ok(json(
+    Ok(json_bytes_reply(
         StatusCode::OK,
-        &state.cache.products(&state.pool, &ids).await?,
+        state.cache.products(&state.pool, &ids).await?,
     ))
 }
 

@@ -2,7 +2,7 @@ use mall_http::config::ServiceBase;
 use mall_testkit::{self as testing, TestDb};
 use mysql_async::prelude::Queryable;
 use product_service::config::Config;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 pub struct TestApp {
@@ -12,7 +12,9 @@ pub struct TestApp {
     pub redis_url: String,
     pub redis_prefix: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    db: TestDb,
+    database_url: SecretString,
+    /// The database, dropped with the app that created it (not with a twin).
+    _db: Option<TestDb>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -24,8 +26,17 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         .await
         .expect("MariaDB must run (MALL_TEST_MYSQL_URL)");
     let redis_prefix = format!("test:{}:", testing::suffix());
+    start(db.url.clone(), redis_url, redis_prefix, Some(db)).await
+}
+
+async fn start(
+    database_url: SecretString,
+    redis_url: &str,
+    redis_prefix: String,
+    db: Option<TestDb>,
+) -> TestApp {
     let config = Config {
-        base: ServiceBase::for_tests("product", db.url.clone(), redis_url, &redis_prefix),
+        base: ServiceBase::for_tests("product", database_url.clone(), redis_url, &redis_prefix),
         cache_ttl_secs: 60,
         cache_enabled: true,
         seed_demo: false,
@@ -46,7 +57,8 @@ pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
         redis_url: redis_url.to_owned(),
         redis_prefix,
         stop: Some(tx),
-        db,
+        database_url,
+        _db: db,
     };
     // Readiness may be "degraded" (200) when Redis is away; both count as up.
     testing::wait_ready(&app.base).await;
@@ -62,6 +74,18 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// A second product process on the same database and Redis (the other slot of a
+    /// blue/green pair).
+    pub async fn twin(&self) -> TestApp {
+        start(
+            self.database_url.clone(),
+            &self.redis_url,
+            self.redis_prefix.clone(),
+            None,
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -69,7 +93,7 @@ impl TestApp {
     /// The test database's URL, for checks that must read MySQL itself (every HTTP read,
     /// the internal lookup included, may be served from the cache).
     pub fn db_url(&self) -> &str {
-        self.db.url.expose_secret()
+        self.database_url.expose_secret()
     }
 
     pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {

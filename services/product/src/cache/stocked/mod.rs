@@ -1,50 +1,21 @@
-//! Entries that show stock: their layout (the ids of the products shown, then the value),
-//! the one-round-trip lookup of such entries with the stock tier under them, and the two
-//! readers of it (catalog pages and the internal batch lookup).
+//! Entries that show stock: catalog pages and the internal batch lookup, each rendered from
+//! its template with the current stock of every product it shows.
 
-mod layout;
 mod value;
 
 use std::collections::HashMap;
 use std::future::Future;
 
 use mysql_async::Pool;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{CatalogCache, GENERATION};
+use super::local::Seen;
+use super::template::Template;
+use super::{to_json, CatalogCache};
+use crate::error::ProductError;
 use crate::storage::products::{self, Product};
-use layout::{decode, encode, Found, Hit, StockSlot};
 
 pub use value::Stocked;
-
-/// KEYS[1]: the global generation (missing = 0). ARGV[1]: the catalog key prefix
-/// (`{prefix}catalog:`). ARGV[2..]: entry names. Answers the generation and, for each
-/// name, `{entry, stock generations, stocks}`: the entry stored under
-/// `catalog:{gen}:stocked:{name}` (nil when there is none) and, for each product id in its
-/// head, the product's stock generation (missing = 0) and the stock cached under it (nil
-/// when there is none). The entry and stock keys are built here rather than passed in
-/// because they depend on the generations just read; the ids parsed here are the ones the
-/// service parses from the same head (see [`decode`]).
-pub(super) const LOOKUP: &str = r"
-local gen = redis.call('GET', KEYS[1]) or '0'
-local base = ARGV[1] .. gen .. ':'
-local found = {}
-for i = 2, #ARGV do
-  local entry = redis.call('GET', base .. 'stocked:' .. ARGV[i])
-  local gens, stocks = {}, {}
-  local head = entry and string.match(entry, '^([%d,]*)\n')
-  if head then
-    for id in string.gmatch(head, '%d+') do
-      local pgen = redis.call('GET', ARGV[1] .. 'pstock:' .. id) or '0'
-      gens[#gens + 1] = pgen
-      stocks[#stocks + 1] = redis.call('GET', base .. 'stock:' .. id .. ':' .. pgen)
-    end
-  end
-  found[#found + 1] = {entry, gens, stocks}
-end
-return {gen, found}
-";
 
 /// The cache name of a product's detail entry (an `Option<Product>`: `None` when there is
 /// no such product, or it is deleted).
@@ -53,158 +24,85 @@ pub fn detail_name(id: u64) -> String {
 }
 
 /// `products` in the order of `ids` (which holds each of them once): MySQL answers an
-/// `IN (…)` in its own order, the cache in the order found.
+/// `IN (…)` in its own order.
 fn in_order(mut products: Vec<Product>, ids: &[u64]) -> Vec<Product> {
     products.sort_by_key(|p| ids.iter().position(|&id| id == p.id));
     products
 }
 
 impl CatalogCache {
-    /// The live generation and what is stored for each of the stocked entries `names`,
-    /// with the stock tier under them (one round trip), or `None` when the cache must not
-    /// be used now.
-    async fn lookup_stocked(&self, names: &[String]) -> Option<(u64, Vec<Found>)> {
-        if !self.usable().await {
-            return None;
-        }
-        let mut lookup = self.stocked_lookup.prepare_invoke();
-        lookup
-            .key(self.redis.key(GENERATION))
-            .arg(self.redis.key("catalog:"));
-        for name in names {
-            lookup.arg(name);
-        }
-        let mut conn = self.redis.conn();
-        match lookup.invoke_async::<(u64, Vec<Found>)>(&mut conn).await {
-            Ok((generation, found)) if found.len() == names.len() => Some((generation, found)),
-            Ok(_) => {
-                tracing::warn!("unexpected cache answer; reading from the database");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cache unavailable; reading from the database");
-                None
-            }
-        }
-    }
-
-    /// Queues the store of the stocked entry `name` (showing the products `ids`) under
-    /// `generation`.
-    fn store_stocked<T: Serialize + ?Sized>(
-        &self,
-        writes: &mut redis::Pipeline,
-        generation: u64,
-        name: &str,
-        ids: &[u64],
-        value: &T,
-    ) {
-        if let Some(bytes) = encode(ids, value) {
-            writes
-                .set_ex(
-                    self.key(generation, &format!("stocked:{name}")),
-                    bytes,
-                    self.ttl_secs,
-                )
-                .ignore();
-        }
-    }
-
-    /// Like [`get_or_load`](Self::get_or_load) for a value that shows stock: on a hit, the
-    /// current stock of each of its products is overlaid.
-    pub async fn get_or_load_stocked<T, E, F>(
+    /// Like [`plain`](Self::plain) for a value that shows stock: on a hit, the current
+    /// stock of each of its products is put in.
+    pub async fn stocked<T, F>(
         &self,
         pool: &Pool,
         name: &str,
         load: F,
-    ) -> Result<T, E>
+    ) -> Result<Vec<u8>, ProductError>
     where
-        T: Serialize + DeserializeOwned + Stocked,
-        E: From<mysql_async::Error>,
-        F: Future<Output = Result<T, E>>,
+        T: Serialize + Stocked,
+        F: Future<Output = Result<T, ProductError>>,
     {
-        let Some((generation, found)) = self.lookup_stocked(&[name.to_owned()]).await else {
-            return load.await;
-        };
-        let mut writes = redis::pipe();
-        let hit = found.into_iter().next().and_then(decode::<T>);
-        let value = if let Some(Hit { mut value, stocks }) = hit {
+        if !self.usable().await {
+            return to_json(&load.await?);
+        }
+        let epoch = self.local.epoch();
+        if let Some(entry) = self.local.entry(name) {
             self.hits.inc();
-            for (id, stock) in self
-                .current_stocks(pool, generation, stocks, &mut writes)
-                .await?
-            {
-                value.set_stock(id, stock);
+            if let Some(stocks) = self.current_stocks(pool, entry.template.ids()).await? {
+                let mut out = Vec::with_capacity(entry.template.len_hint());
+                entry.template.render_into(&stocks, &mut out);
+                return Ok(out);
             }
-            value
         } else {
             self.misses.inc();
-            let value = load.await?;
-            self.store_stocked(&mut writes, generation, name, &value.ids(), &value);
-            value
-        };
-        self.write(writes).await;
-        Ok(value)
+        }
+        // A miss, or a hit showing a product MySQL no longer has: loaded afresh, with
+        // fresh stock.
+        let value = load.await?;
+        let json = to_json(&value)?;
+        if let Some(template) = Template::stocked(value) {
+            self.local.store(name, epoch, template);
+        }
+        Ok(json)
     }
 
-    /// The current stock of the products of a hit: those found in the stock tier as
-    /// found, the rest from MySQL (one query; products that no longer exist are left out),
-    /// queued in `writes` for the stock tier.
+    /// The current stock of each of `ids`, in order: cached, or from MySQL (one query, then
+    /// cached); `None` if MySQL has no row for one of them.
     async fn current_stocks(
         &self,
         pool: &Pool,
-        generation: u64,
-        slots: Vec<StockSlot>,
-        writes: &mut redis::Pipeline,
-    ) -> Result<HashMap<u64, i64>, mysql_async::Error> {
-        let mut stocks = HashMap::with_capacity(slots.len());
-        let mut missing = Vec::new();
-        for slot in slots {
-            match slot.cached {
-                Some(stock) => {
-                    stocks.insert(slot.id, stock);
-                }
-                None => missing.push(slot),
-            }
-        }
-        self.stock_hits.inc_by(stocks.len() as u64);
+        ids: &[u64],
+    ) -> Result<Option<Vec<i64>>, mysql_async::Error> {
+        let found = self.local.stocks_of(ids);
+        let missing: Vec<Seen> = found.iter().filter_map(|f| f.err()).collect();
+        self.stock_hits.inc_by((ids.len() - missing.len()) as u64);
         self.stock_misses.inc_by(missing.len() as u64);
         if missing.is_empty() {
-            return Ok(stocks);
+            return Ok(found.into_iter().map(Result::ok).collect());
         }
-        let missing_ids: Vec<u64> = missing.iter().map(|slot| slot.id).collect();
+        let missing_ids: Vec<u64> = missing.iter().map(|seen| seen.id).collect();
         let loaded = products::stocks(pool, &missing_ids).await?;
-        // Race-free: each stock is stored under the stock generation the lookup read
-        // *before* MySQL was read. A writer commits first and bumps that generation after,
-        // so a change this read missed was committed after it, and so bumped after that
-        // generation was read: the value lands under a generation no reader asks for any
-        // more. (An admin write or a recovery bumps the global generation in the key, with
-        // the same effect.)
-        let prefix = self.key(generation, "stock:");
-        for slot in missing {
-            if let Some(&stock) = loaded.get(&slot.id) {
-                writes
-                    .set_ex(
-                        format!("{prefix}{}:{}", slot.id, slot.generation),
-                        stock,
-                        self.ttl_secs,
-                    )
-                    .ignore();
-                stocks.insert(slot.id, stock);
+        for seen in missing {
+            if let Some(&stock) = loaded.get(&seen.id) {
+                self.local.store_stock(seen, stock);
             }
         }
-        Ok(stocks)
+        Ok(found
+            .into_iter()
+            .map(|f| {
+                f.ok()
+                    .or_else(|| f.err().and_then(|s| loaded.get(&s.id).copied()))
+            })
+            .collect())
     }
 
-    /// The products `ids` that exist and are not deleted, in the order asked (the internal
-    /// batch lookup behind every cart view and checkout). Each comes from its detail entry
-    /// (`product:{id}`, the one `GET /api/products/{id}` fills) with its current stock
-    /// overlaid, all in one lookup; the ones not cached come from MySQL in one query and
-    /// are cached as detail entries. Without the cache: MySQL.
-    pub async fn products(
-        &self,
-        pool: &Pool,
-        ids: &[u64],
-    ) -> Result<Vec<Product>, mysql_async::Error> {
+    /// The products `ids` that exist and are not deleted, in the order asked, as a JSON
+    /// array (the internal batch lookup behind every cart view and checkout). Each comes
+    /// from its detail entry (`product:{id}`, the one `GET /api/products/{id}` fills) with
+    /// its current stock; the ones not cached come from MySQL in one query and are cached
+    /// as detail entries. Without the cache: MySQL.
+    pub async fn products(&self, pool: &Pool, ids: &[u64]) -> Result<Vec<u8>, ProductError> {
         let mut unique = Vec::with_capacity(ids.len());
         for &id in ids {
             if !unique.contains(&id) {
@@ -212,49 +110,64 @@ impl CatalogCache {
             }
         }
         let ids = unique.as_slice();
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        if ids.is_empty() || !self.usable().await {
+            return to_json(&in_order(products::find_many(pool, ids).await?, ids));
         }
-        let names: Vec<String> = ids.iter().map(|&id| detail_name(id)).collect();
-        let Some((generation, entries)) = self.lookup_stocked(&names).await else {
-            return Ok(in_order(products::find_many(pool, ids).await?, ids));
+        let epoch = self.local.epoch();
+        let entries: Vec<_> = ids
+            .iter()
+            .map(|&id| self.local.entry(&detail_name(id)))
+            .collect();
+        let cached = entries.iter().flatten().count();
+        self.hits.inc_by(cached as u64);
+        self.misses.inc_by((ids.len() - cached) as u64);
+        let shown: Vec<u64> = entries
+            .iter()
+            .flatten()
+            .flat_map(|e| e.template.ids().iter().copied())
+            .collect();
+        let Some(stocks) = self.current_stocks(pool, &shown).await? else {
+            return to_json(&in_order(products::find_many(pool, ids).await?, ids));
         };
-        let mut found = Vec::with_capacity(ids.len());
-        let mut slots = Vec::new();
-        let mut missing = Vec::new();
-        for (&id, entry) in ids.iter().zip(entries) {
-            match decode::<Option<Product>>(entry) {
-                Some(hit) => {
-                    self.hits.inc();
-                    found.extend(hit.value);
-                    slots.extend(hit.stocks);
-                }
-                None => {
-                    self.misses.inc();
-                    missing.push(id);
-                }
-            }
-        }
-        let mut writes = redis::pipe();
-        for (id, stock) in self
-            .current_stocks(pool, generation, slots, &mut writes)
-            .await?
-        {
-            found.set_stock(id, stock);
-        }
+        let missing: Vec<u64> = ids
+            .iter()
+            .zip(&entries)
+            .filter(|(_, e)| e.is_none())
+            .map(|(&id, _)| id)
+            .collect();
+        let mut loaded: HashMap<u64, Product> = HashMap::new();
         if !missing.is_empty() {
-            let loaded = products::find_many(pool, &missing).await?;
-            for id in missing {
-                let product = loaded.iter().find(|p| p.id == id);
-                let shown: Vec<u64> = product.iter().map(|p| p.id).collect();
-                self.store_stocked(&mut writes, generation, &detail_name(id), &shown, &product);
+            for product in products::find_many(pool, &missing).await? {
+                loaded.insert(product.id, product);
             }
-            found.extend(loaded);
+            for &id in &missing {
+                if let Some(template) = Template::stocked(loaded.get(&id).cloned()) {
+                    self.local.store(&detail_name(id), epoch, template);
+                }
+            }
         }
-        self.write(writes).await;
-        Ok(in_order(found, ids))
+        let mut out = Vec::with_capacity(ids.len() * 512);
+        out.push(b'[');
+        let mut stocks = stocks.as_slice();
+        for (id, entry) in ids.iter().zip(&entries) {
+            let start = out.len();
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            match entry {
+                Some(entry) if !entry.template.is_null() => {
+                    let (own, rest) = stocks.split_at(entry.template.ids().len().min(stocks.len()));
+                    entry.template.render_into(own, &mut out);
+                    stocks = rest;
+                }
+                Some(_) => out.truncate(start),
+                None => match loaded.get(id) {
+                    Some(product) => out.extend_from_slice(&to_json(product)?),
+                    None => out.truncate(start),
+                },
+            }
+        }
+        out.push(b']');
+        Ok(out)
     }
 }
-
-#[cfg(test)]
-mod tests;
