@@ -1,5 +1,5 @@
 //! What other commands (the bench, the test stages) ask of a compose stack: how its
-//! images are built, its admin password, a service container's host pid.
+//! images are built, its admin password, a service container's host pid and address.
 
 use super::compose::ComposeStack;
 use crate::host::images::ImageBuild;
@@ -28,15 +28,34 @@ impl ComposeStack {
 
     /// The host pid of a service's container (its main process), when it runs.
     pub fn service_pid(&self, service: &str) -> Option<u32> {
+        self.inspect(service, "{{.State.Pid}}")?
+            .parse()
+            .ok()
+            .filter(|p| *p != 0)
+    }
+
+    /// The address of a service's container on the stack's network (the host reaches it
+    /// through the bridge), when it runs.
+    pub fn service_ip(&self, service: &str) -> Option<std::net::Ipv4Addr> {
+        self.inspect(
+            service,
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+        )?
+        .split_whitespace()
+        .find_map(|ip| ip.parse().ok())
+    }
+
+    /// `docker inspect -f <format>` of a service's container, trimmed.
+    fn inspect(&self, service: &str, format: &str) -> Option<String> {
         let id = shell::read(&self.compose(&["ps", "-q", service]).ok()?)?;
         let id = id.trim();
         if id.is_empty() {
             return None;
         }
-        shell::read(&argv(&["docker", "inspect", "-f", "{{.State.Pid}}", id]))?
-            .trim()
-            .parse()
-            .ok()
-            .filter(|p| *p != 0)
+        Some(
+            shell::read(&argv(&["docker", "inspect", "-f", format, id]))?
+                .trim()
+                .to_owned(),
+        )
     }
 }
