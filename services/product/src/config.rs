@@ -20,7 +20,7 @@ pub struct Cli {
     #[arg(long, env = "CACHE_TTL_SECS", default_value_t = 60)]
     pub cache_ttl_secs: u64,
 
-    /// Use the Redis read cache (off only to measure what it saves: scripts/bench catalog).
+    /// Use the in-memory read cache (off only to measure what it saves: scripts/bench catalog).
     #[arg(long, env = "CACHE_ENABLED", action = ArgAction::Set, default_value_t = true)]
     pub cache_enabled: bool,
 

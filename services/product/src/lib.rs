@@ -1,7 +1,8 @@
 //! The product service: the catalog (search, filters, sort, paging; admin writes with soft
-//! delete), categories, a Redis read cache (all of it invalidated by an admin write, only
-//! a product's stock by an order), and the internal stock API for checkout (reserve
-//! all-or-nothing, commit, release; idempotent on the order id).
+//! delete), categories, a read cache in memory (all of it invalidated by an admin write,
+//! only a product's stock by an order; the other slot hears of each change over Redis),
+//! and the internal stock API for checkout (reserve all-or-nothing, commit, release;
+//! idempotent on the order id).
 
 mod cache;
 pub mod config;

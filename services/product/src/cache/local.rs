@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::template::Template;
 
@@ -18,11 +18,11 @@ pub(super) struct Entry {
     pub(super) template: Template,
 }
 
-/// One product's stock tier: its generation, and its stock as read under it.
+/// One product's stock tier: its generation, and its stock as read under it (with when).
 #[derive(Clone, Copy, Default)]
 struct Slot {
     generation: u64,
-    stock: Option<i64>,
+    stock: Option<(i64, Instant)>,
 }
 
 /// What a reader saw of a product's stock before it read MySQL: where a stock read then
@@ -44,6 +44,9 @@ pub(super) struct Local {
     /// The epoch and every product's stock tier, under one lock held only for map work.
     stocks: Mutex<Stocks>,
     entries: moka::sync::Cache<String, Arc<Entry>>,
+    /// How long an entry or a stock may be kept (a change no process announced, such as a
+    /// manual fix in MySQL, shows after this at the latest).
+    ttl: Duration,
 }
 
 /// Most entries kept (list and search pages, product pages); the least used go first.
@@ -60,6 +63,7 @@ impl Local {
                 .max_capacity(MAX_ENTRIES)
                 .time_to_live(ttl)
                 .build(),
+            ttl,
         }
     }
 
@@ -115,10 +119,14 @@ impl Local {
     /// For each of `ids`, its cached stock, or what the reader saw before reading MySQL.
     pub(super) fn stocks_of(&self, ids: &[u64]) -> Vec<Result<i64, Seen>> {
         let stocks = self.stocks();
+        let now = Instant::now();
         ids.iter()
             .map(|&id| {
                 let slot = stocks.slots.get(&id).copied().unwrap_or_default();
-                slot.stock.ok_or(Seen {
+                let fresh = slot
+                    .stock
+                    .filter(|(_, at)| now.saturating_duration_since(*at) < self.ttl);
+                fresh.map(|(stock, _)| stock).ok_or(Seen {
                     id,
                     epoch: stocks.epoch,
                     generation: slot.generation,
@@ -135,7 +143,7 @@ impl Local {
         }
         let slot = stocks.slots.entry(seen.id).or_default();
         if slot.generation == seen.generation {
-            slot.stock = Some(stock);
+            slot.stock = Some((stock, Instant::now()));
         }
     }
 }

@@ -58,3 +58,13 @@ fn too_many_stocks_move_the_epoch() {
         "a read from before the drop is refused"
     );
 }
+
+#[test]
+fn a_stock_is_kept_no_longer_than_the_ttl() {
+    let local = Local::new(Duration::from_millis(50));
+    let seen = local.stocks_of(&[7])[0].expect_err("nothing cached yet");
+    local.store_stock(seen, 5);
+    assert_eq!(local.stocks_of(&[7])[0], Ok(5));
+    std::thread::sleep(Duration::from_millis(60));
+    assert!(local.stocks_of(&[7])[0].is_err(), "expired");
+}
