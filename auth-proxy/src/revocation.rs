@@ -240,10 +240,7 @@ impl Feed {
 async fn timed<T>(
     fut: impl std::future::Future<Output = redis::RedisResult<T>>,
 ) -> anyhow::Result<T> {
-    match tokio::time::timeout(REDIS_TIMEOUT, fut).await {
-        Ok(r) => Ok(r?),
-        Err(_) => anyhow::bail!("Redis did not answer within {REDIS_TIMEOUT:?}"),
-    }
+    mall_runtime::time::within(REDIS_TIMEOUT, "Redis", fut).await
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! Timestamps: stored as UTC `DATETIME(6)` values written by the services (never the
 //! database server's time zone), shown as RFC 3339 UTC strings (API.md).
 
+use std::future::Future;
+use std::time::Duration;
+
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 
 /// Now, in the form stored in MySQL: to the microsecond, what a `DATETIME(6)` column
@@ -22,4 +25,20 @@ pub fn sql_datetime(t: NaiveDateTime) -> String {
 pub fn rfc3339(t: NaiveDateTime) -> String {
     DateTime::<Utc>::from_naive_utc_and_offset(t, Utc)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `fut`'s result, or an error saying `who` did not answer when it takes longer than
+/// `limit` (a connection that hangs instead of failing).
+pub async fn within<T, E>(
+    limit: Duration,
+    who: &str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => Ok(r?),
+        Err(_) => anyhow::bail!("{who} did not answer within {limit:?}"),
+    }
 }

@@ -119,7 +119,7 @@ pub enum ModeArg {
 fn address(url: &str) -> Result<SocketAddr> {
     let rest = url
         .strip_prefix("http://")
-        .context("--url must be http://host:port (the load stays on loopback)")?;
+        .context("--url must be http://host:port (the load stays on this machine)")?;
     let hostport = rest.split('/').next().unwrap_or(rest);
     let hostport = if hostport.contains(':') {
         hostport.to_string()
@@ -131,8 +131,12 @@ fn address(url: &str) -> Result<SocketAddr> {
         .with_context(|| format!("resolving {hostport}"))?
         .next()
         .with_context(|| format!("{hostport} has no address"))?;
-    if !addr.ip().is_loopback() {
-        bail!("--url must be a loopback address, not {addr}: load stays on this machine");
+    let local = match addr.ip() {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || crate::bridge::on_docker_bridge(v4),
+        ip => ip.is_loopback(),
+    };
+    if !local {
+        bail!("--url must be a loopback address or one on a Docker bridge of this machine, not {addr}: load stays on this machine");
     }
     Ok(addr)
 }
