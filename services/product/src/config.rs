@@ -16,7 +16,8 @@ pub struct Cli {
     #[command(flatten)]
     pub service: ServiceArgs,
 
-    /// Seconds a cached product or list page may live (writes invalidate at once anyway).
+    /// Seconds a cached product or list page, or stock, may live (writes invalidate at once
+    /// anyway).
     #[arg(long, env = "CACHE_TTL_SECS", default_value_t = 60)]
     pub cache_ttl_secs: u64,
 
