@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use mall_runtime::reconnect::Reconnect;
 use serde::Deserialize;
 
 use crate::metrics::Metrics;
@@ -143,8 +144,7 @@ impl Feed {
     /// Follows the feed forever: subscribe, resync, apply messages, resync periodically;
     /// on any failure mark Redis down, back off and start over.
     pub async fn follow(self, list: Arc<Denylist>, metrics: Arc<Metrics>) {
-        let mut backoff = Duration::from_millis(250);
-        let mut was_up = true;
+        let mut retry = Reconnect::new(Duration::from_millis(250), MAX_BACKOFF);
         loop {
             let mut connected = false;
             let err = match self.session(&list, &metrics, &mut connected).await {
@@ -152,18 +152,12 @@ impl Feed {
                 Err(e) => e,
             };
             metrics.redis_connected.set(0);
-            if connected {
-                backoff = Duration::from_millis(250);
-                was_up = true;
-            }
-            if was_up {
+            if retry.failed(connected) {
                 tracing::warn!(error = %err, "revocation feed from Redis is down; using the last known denylist");
-                was_up = false;
             } else {
                 tracing::debug!(error = %err, "revocation feed still down");
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            retry.wait().await;
         }
     }
 

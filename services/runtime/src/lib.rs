@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod batch;
 pub mod config;
 pub mod logbuf;
+pub mod reconnect;
 pub mod serve;
 pub mod telemetry;
 pub mod time;

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use mall_runtime::reconnect::Reconnect;
 
 use super::CatalogCache;
 
@@ -63,24 +64,17 @@ impl CatalogCache {
         if !self.enabled {
             return;
         }
-        let mut backoff = Duration::from_millis(100);
-        let mut was_up = true;
+        let mut retry = Reconnect::new(Duration::from_millis(100), MAX_BACKOFF);
         loop {
             let err = match self.session().await {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
             let subscribed = self.subscribed.swap(false, Ordering::AcqRel);
-            if subscribed {
-                backoff = Duration::from_millis(100);
-                was_up = true;
-            }
-            if was_up {
+            if retry.failed(subscribed) {
                 tracing::warn!(error = %err, "catalog change feed from Redis is down; reading from the database");
-                was_up = false;
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            retry.wait().await;
         }
     }
 

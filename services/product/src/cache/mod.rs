@@ -190,13 +190,7 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ProductError> {
         .map_err(|e| mall_http::error::CommonError::Internal(anyhow::anyhow!(e)).into())
 }
 
-/// A number no other process picks (in practice): from the clock and the process id.
+/// A number no other process picks (in practice): random.
 fn rand_origin() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(now.as_nanos());
-    }
-    h.finish()
+    uuid::Uuid::new_v4().as_u64_pair().0
 }
