@@ -85,11 +85,16 @@ impl std::fmt::Display for SharedError {
 
 impl std::error::Error for SharedError {}
 
-/// Calls a batch procedure (`call` with `params`) whose answer is one row per item, in the
-/// order the items were given, each row naming its item (`key_of`): its rows, checked to
-/// name exactly `keys` in that order. A misshapen row is an error, not a panic; the answer
-/// is read to its end, and after an error the connection is made safe for the pool
+/// Calls a batch procedure (`call` with `params`) whose answer is one row with one column,
+/// `answer`: a JSON array with one entry per item (`R`, a tuple read from a JSON array), in
+/// the order the items were given, each naming its item (`key_of`). Its entries, checked to
+/// name exactly `keys` in that order. A misshapen answer is an error, not a panic; the
+/// answer is read to its end, and after an error the connection is made safe for the pool
 /// ([`after_procedure`](crate::db::after_procedure)).
+///
+/// One value rather than a result set because MariaDB builds a result set from a JSON
+/// array only through JSON_TABLE, a temporary table per call (docs/performance.md "Issue
+/// 19, continued: the procedures' answers").
 pub async fn call<R>(
     pool: &Pool,
     call: &str,
@@ -98,31 +103,51 @@ pub async fn call<R>(
     key_of: impl Fn(&R) -> u64,
 ) -> Result<Vec<R>, mysql_async::Error>
 where
-    R: mysql_async::prelude::FromRow + Send + 'static,
+    R: serde::de::DeserializeOwned,
 {
     let mut c = crate::db::conn(pool).await?;
-    let answer = read_rows::<R>(&mut c, call, params).await;
-    let rows = crate::db::after_procedure(&mut c, answer).await?;
-    if !rows.iter().map(key_of).eq(keys) {
+    let answer = c.exec_first::<String, _, _>(call, params).await;
+    let answer = crate::db::after_procedure(&mut c, answer).await?;
+    let entries = decode(call, answer.as_deref())?;
+    if !entries.iter().map(key_of).eq(keys) {
         return Err(mysql_async::Error::Other(
             format!("{call} answered other items than it was given").into(),
         ));
     }
-    Ok(rows)
+    Ok(entries)
 }
 
-async fn read_rows<R>(
-    conn: &mut mysql_async::Conn,
+/// A batch procedure's `answer`, or the error saying it had none or a misshapen one.
+fn decode<R: serde::de::DeserializeOwned>(
     call: &str,
-    params: Vec<mysql_async::Value>,
-) -> Result<Vec<R>, mysql_async::Error>
-where
-    R: mysql_async::prelude::FromRow + Send + 'static,
-{
-    let mut result = conn.exec_iter(call, params).await?;
-    let rows: Vec<Result<R, mysql_async::FromRowError>> = result.try_collect().await?;
-    result.drop_result().await?;
-    rows.into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|e| mysql_async::Error::Other(e.into()))
+    answer: Option<&str>,
+) -> Result<Vec<R>, mysql_async::Error> {
+    let answer =
+        answer.ok_or_else(|| mysql_async::Error::Other(format!("{call} sent no answer").into()))?;
+    serde_json::from_str(answer)
+        .map_err(|e| mysql_async::Error::Other(format!("{call} answered {e}").into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn an_answer_is_read_entry_by_entry_and_a_misshapen_one_is_an_error() {
+        let read: Vec<(u64, Option<u64>)> = decode("CALL x", Some("[[3,7],[4,null]]")).unwrap();
+        assert_eq!(read, vec![(3, Some(7)), (4, None)]);
+        let read: Vec<(u64, String, Option<String>)> =
+            decode("CALL x", Some(r#"[[5,"moved","committed"]]"#)).unwrap();
+        assert_eq!(read, vec![(5, "moved".into(), Some("committed".into()))]);
+        for bad in [
+            None,
+            Some(""),
+            Some("[[3]]"),
+            Some(r#"[["3",1]]"#),
+            Some("{}"),
+        ] {
+            let e = decode::<(u64, i64)>("CALL x", bad).unwrap_err().to_string();
+            assert!(e.contains("CALL x"), "{bad:?}: {e}");
+        }
+    }
 }

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         name: "procedure: several orders' moves in one transaction",
         sql: include_str!("../../migrations/0005_order_transition_many.sql"),
     },
+    mall_store::db::Migration {
+        version: 6,
+        name: "procedure: order_transition_many_v2 (its answer in one value)",
+        sql: include_str!("../../migrations/0006_order_transition_many_v2.sql"),
+    },
 ];
 
 #[derive(Debug, Clone, Serialize)]

@@ -114,7 +114,7 @@ pub struct Move {
 }
 
 /// [`transition_at`] for each of `moves`, in the order given, in one round trip and one
-/// transaction: the procedure `order_transition_many_v1` (migration 0005). Whether each
+/// transaction: the procedure `order_transition_many_v2` (migration 0006). Whether each
 /// changed its order, in the order of `moves`. The caller sends them by ascending order id
 /// (the order rows are locked in).
 #[instrument(skip_all, fields(moves = moves.len()))]
@@ -135,7 +135,7 @@ pub async fn transition_many(pool: &Pool, moves: &[Move]) -> Result<Vec<bool>, m
     let json = serde_json::Value::Array(json).to_string();
     let rows: Vec<(u64, i64)> = mall_store::batched::call(
         pool,
-        "CALL order_transition_many_v1(?)",
+        "CALL order_transition_many_v2(?)",
         vec![json.into()],
         moves.iter().map(|m| m.order_id),
         |r: &(u64, i64)| r.0,

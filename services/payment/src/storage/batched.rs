@@ -1,7 +1,7 @@
 //! The two writes of every charge, batched across concurrent charges (`mall_runtime::batch`,
 //! docs/checkout.md "The steps"): the new `pending` payment and its settlement. Whatever
 //! queues while one batch is in MySQL goes in the next, one round trip and one commit for
-//! all (the procedures of migrations/0002). Each caller waits for its own outcome, so a
+//! all (the procedures of migrations/0003, v2 of 0002's). Each caller waits for its own outcome, so a
 //! payment is still written before the gateway is called, and settled before the answer.
 
 use chrono::NaiveDateTime;
@@ -75,7 +75,7 @@ async fn create_many(
         .collect();
     let rows_back = mall_store::batched::call(
         &pool,
-        "CALL payment_create_many_v1(?, ?)",
+        "CALL payment_create_many_v2(?, ?)",
         vec![
             serde_json::Value::Array(json).to_string().into(),
             Status::Pending.as_str().into(),
@@ -99,7 +99,7 @@ async fn settle_many(pool: Pool, moves: Vec<SettleMove>) -> Result<Vec<bool>, my
         .collect();
     let rows = mall_store::batched::call(
         &pool,
-        "CALL payment_settle_many_v1(?)",
+        "CALL payment_settle_many_v2(?)",
         vec![serde_json::Value::Array(json).to_string().into()],
         moves.iter().map(|m| m.id),
         |r: &(u64, i64)| r.0,

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         name: "procedures: a batch of new payments, a batch of settlements",
         sql: include_str!("../../migrations/0002_payment_batches.sql"),
     },
+    mall_store::db::Migration {
+        version: 3,
+        name: "procedures: payment batches v2 (their answers in one value)",
+        sql: include_str!("../../migrations/0003_payment_batches_v2.sql"),
+    },
 ];
 
 const COLUMNS: &str =

@@ -28,4 +28,9 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         name: "reservation_commit_many_v1 procedure",
         sql: include_str!("../../migrations/0004_reservation_commit_many.sql"),
     },
+    mall_store::db::Migration {
+        version: 5,
+        name: "reserve_v3 and reservation_commit_many_v2 procedures",
+        sql: include_str!("../../migrations/0005_reservation_procedures_v3.sql"),
+    },
 ];

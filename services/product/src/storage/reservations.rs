@@ -28,12 +28,12 @@ pub enum Reserve {
     Mismatch,
 }
 
-/// The stored procedure (migrations/0003) that reserves in one round trip: the
+/// The stored procedure (migrations/0005, v3 of 0003's reserve_v2) that reserves in one round trip: the
 /// reservation row, one conditional update per item in the order given, the items with
 /// the prices of the rows it holds, all in its own transaction. Its rows say their outcome
 /// in their first column (`answers::reserved` decodes them). Any SQL error rolls back and
 /// reaches us unchanged, the duplicate key of a replay included.
-const RESERVE: &str = "CALL reserve_v2(?, ?, ?)";
+const RESERVE: &str = "CALL reserve_v3(?, ?, ?)";
 
 #[instrument(skip_all, fields(order_id = r.order_id))]
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
@@ -157,14 +157,14 @@ pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_asyn
 }
 
 /// [`commit`] for each of `order_ids` (ascending, distinct), in one round trip and one
-/// transaction: the procedure `reservation_commit_many_v1` (migrations/0004). The
+/// transaction: the procedure `reservation_commit_many_v2` (migrations/0005). The
 /// outcomes are in the order of `order_ids`, each checked against the domain's rule.
 #[instrument(skip_all, fields(orders = order_ids.len()))]
 pub async fn commit_many(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
     let ids = serde_json::to_string(order_ids).map_err(|e| mysql_async::Error::Other(e.into()))?;
     let rows: Vec<(u64, String, Option<String>)> = mall_store::batched::call(
         pool,
-        "CALL reservation_commit_many_v1(?, ?)",
+        "CALL reservation_commit_many_v2(?, ?)",
         vec![ids.into(), now_naive().into()],
         order_ids.iter().copied(),
         |r: &(u64, String, Option<String>)| r.0,

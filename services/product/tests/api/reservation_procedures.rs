@@ -1,7 +1,9 @@
-//! The contract of the reservation procedures (migrations/0003), each called directly over
-//! SQL as storage/reservations.rs calls it: every outcome each one answers, as a value in
-//! its first column, and what each leaves in the tables. (reserve_v1, which the old
-//! blue/green slot still calls, keeps its own test in reservation_answers.rs.)
+//! The contract of the reservation procedures (migrations/0003 and their v2/v3 of
+//! migrations/0004 and 0005), each called directly over SQL as storage/reservations.rs
+//! calls it: every outcome each one answers, as a value in its first column, and what each
+//! leaves in the tables. reserve_v2 and reservation_commit_many_v1 are what an older slot
+//! calls, reserve_v3 and reservation_commit_many_v2 what this one calls: the tests run
+//! both. (reserve_v1 keeps its own test in reservation_answers.rs.)
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -24,14 +26,27 @@ pub async fn connect(app: &TestApp) -> Conn {
     Conn::from_url(app.db_url()).await.unwrap()
 }
 
+/// The reserve procedures an older slot and this one call.
+pub const RESERVES: [&str; 2] = ["reserve_v2", "reserve_v3"];
+
+/// This slot's reserve (storage/reservations.rs).
 pub async fn reserve(
     conn: &mut Conn,
     order_id: u64,
     items: &[(u64, u32)],
 ) -> Result<Vec<ReserveRow>, mysql_async::Error> {
+    reserve_with(conn, "reserve_v3", order_id, items).await
+}
+
+pub async fn reserve_with(
+    conn: &mut Conn,
+    procedure: &str,
+    order_id: u64,
+    items: &[(u64, u32)],
+) -> Result<Vec<ReserveRow>, mysql_async::Error> {
     let items = serde_json::to_string(items).unwrap();
-    conn.exec("CALL reserve_v2(?, ?, ?)", (order_id, items, NOW))
-        .await
+    let call = format!("CALL {procedure}(?, ?, ?)");
+    conn.exec(call, (order_id, items, NOW)).await
 }
 
 /// `outcome, status`
@@ -43,16 +58,21 @@ pub async fn commit(conn: &mut Conn, order_id: u64, at: &str) -> (String, Option
     one(rows)
 }
 
-/// `order_id, outcome, status` per order, as `reservation_commit_many_v1` answers them.
+/// `order_id, outcome, status` per order, as `reservation_commit_many_v<version>` answers
+/// them: v1 in rows, v2 in one JSON value.
 pub async fn commit_many(
     conn: &mut Conn,
+    version: u8,
     order_ids: &[u64],
     at: &str,
 ) -> Vec<(u64, String, Option<String>)> {
     let ids = serde_json::to_string(order_ids).unwrap();
-    conn.exec("CALL reservation_commit_many_v1(?, ?)", (ids, at))
-        .await
-        .unwrap()
+    let call = format!("CALL reservation_commit_many_v{version}(?, ?)");
+    if version == 1 {
+        return conn.exec(call, (ids, at)).await.unwrap();
+    }
+    let answer: Option<String> = conn.exec_first(call, (ids, at)).await.unwrap();
+    serde_json::from_str(&answer.expect("one answer")).expect("a JSON array of entries")
 }
 
 /// `outcome, status, product_ids`
@@ -104,93 +124,123 @@ fn reserved(product_id: u64, name: &str, price: i64) -> ReserveRow {
 }
 
 #[tokio::test]
-async fn reserve_v2_answers_each_item_reserved_in_the_order_given() {
-    let app = spawn_app().await;
-    let a = product(&app, "A", 100, 5).await;
-    let b = product(&app, "B", 250, 5).await;
-    let mut conn = connect(&app).await;
+async fn reserve_answers_each_item_reserved_in_the_order_given() {
+    for procedure in RESERVES {
+        let app = spawn_app().await;
+        let a = product(&app, "A", 100, 5).await;
+        let b = product(&app, "B", 250, 5).await;
+        let mut conn = connect(&app).await;
 
-    let rows = reserve(&mut conn, 1, &[(b, 2), (a, 1)]).await.unwrap();
+        // v3's caller sends the items sorted (domain/reservation.rs), v2's order is any.
+        let (items, want) = match procedure {
+            "reserve_v2" => (
+                [(b, 2), (a, 1)],
+                [reserved(b, "B", 250), reserved(a, "A", 100)],
+            ),
+            _ => (
+                [(a, 1), (b, 2)],
+                [reserved(a, "A", 100), reserved(b, "B", 250)],
+            ),
+        };
+        let rows = reserve_with(&mut conn, procedure, 1, &items).await.unwrap();
 
-    assert_eq!(rows, [reserved(b, "B", 250), reserved(a, "A", 100)]);
-    assert_eq!(stocks(&mut conn, &[a, b]).await, [4, 3]);
-    assert_eq!(
-        stored(&mut conn, 1).await,
-        Some(("reserved".into(), NOW.into()))
-    );
-    let items: Vec<(u64, u32, i64)> = conn
-        .exec(
-            "SELECT product_id, quantity, price FROM reservation_items
+        assert_eq!(rows, want, "{procedure}");
+        assert_eq!(stocks(&mut conn, &[a, b]).await, [4, 3]);
+        assert_eq!(
+            stored(&mut conn, 1).await,
+            Some(("reserved".into(), NOW.into()))
+        );
+        let items: Vec<(u64, u32, i64)> = conn
+            .exec(
+                "SELECT product_id, quantity, price FROM reservation_items
              WHERE order_id = 1 ORDER BY product_id",
-            (),
-        )
-        .await
-        .unwrap();
-    assert_eq!(items, [(a, 1, 100), (b, 2, 250)]);
-}
-
-#[tokio::test]
-async fn reserve_v2_names_the_first_short_product_in_one_row_and_keeps_nothing() {
-    let app = spawn_app().await;
-    let a = product(&app, "A", 100, 5).await;
-    let b = product(&app, "B", 200, 1).await;
-    let c = product(&app, "C", 300, 0).await;
-    let gone = product(&app, "Gone", 400, 5).await;
-    assert_eq!(app.delete_product(gone).await, 204);
-    let unknown = gone + 1000;
-    let mut conn = connect(&app).await;
-
-    for (short, items) in [
-        (b, vec![(a, 2), (b, 2), (c, 1)]),
-        (c, vec![(a, 2), (b, 1), (c, 1)]),
-        (gone, vec![(a, 1), (gone, 1)]),
-        (unknown, vec![(unknown, 1), (a, 1)]),
-    ] {
-        let rows = reserve(&mut conn, 2, &items).await.unwrap();
-
-        assert_eq!(rows, [("out_of_stock".into(), short, None, None, None)]);
-        assert_eq!(stocks(&mut conn, &[a, b, c, gone]).await, [5, 1, 0, 5]);
-        assert_eq!(stored(&mut conn, 2).await, None, "no reservation kept");
-        let items: Option<i64> = conn
-            .query_first("SELECT COUNT(*) FROM reservation_items WHERE order_id = 2")
+                (),
+            )
             .await
             .unwrap();
-        assert_eq!(items, Some(0), "no item kept");
+        assert_eq!(items, [(a, 1, 100), (b, 2, 250)], "{procedure}");
     }
 }
 
 #[tokio::test]
-async fn reserve_v2_replayed_is_a_duplicate_key_and_reserves_nothing_more() {
-    let app = spawn_app().await;
-    let a = product(&app, "A", 100, 5).await;
-    let mut conn = connect(&app).await;
-    reserve(&mut conn, 3, &[(a, 2)]).await.unwrap();
+async fn reserve_names_the_first_short_product_in_one_row_and_keeps_nothing() {
+    for procedure in RESERVES {
+        let app = spawn_app().await;
+        let a = product(&app, "A", 100, 5).await;
+        let b = product(&app, "B", 200, 1).await;
+        let c = product(&app, "C", 300, 0).await;
+        let gone = product(&app, "Gone", 400, 5).await;
+        assert_eq!(app.delete_product(gone).await, 204);
+        let unknown = gone + 1000;
+        let mut conn = connect(&app).await;
 
-    for items in [vec![(a, 2)], vec![(a, 1)]] {
-        let err = reserve(&mut conn, 3, &items).await.unwrap_err();
+        for (short, items) in [
+            (b, vec![(a, 2), (b, 2), (c, 1)]),
+            (c, vec![(a, 2), (b, 1), (c, 1)]),
+            (gone, vec![(a, 1), (gone, 1)]),
+            (unknown, vec![(unknown, 1), (a, 1)]),
+        ] {
+            let rows = reserve_with(&mut conn, procedure, 2, &items).await.unwrap();
 
-        assert!(
-            matches!(&err, mysql_async::Error::Server(e) if e.code == 1062),
-            "the error as raised: {err}"
-        );
-        assert_eq!(stocks(&mut conn, &[a]).await, [3], "reserved once");
+            let refused = ("out_of_stock".into(), short, None, None, None);
+            assert_eq!(rows, [refused], "{procedure}");
+            assert_eq!(stocks(&mut conn, &[a, b, c, gone]).await, [5, 1, 0, 5]);
+            assert_eq!(stored(&mut conn, 2).await, None, "no reservation kept");
+            let items: Option<i64> = conn
+                .query_first("SELECT COUNT(*) FROM reservation_items WHERE order_id = 2")
+                .await
+                .unwrap();
+            assert_eq!(items, Some(0), "no item kept");
+        }
     }
 }
 
 #[tokio::test]
-async fn reserve_v2_undoes_everything_on_an_error_inside() {
-    let app = spawn_app().await;
-    let a = product(&app, "A", 100, 5).await;
-    let mut conn = connect(&app).await;
+async fn reserve_replayed_is_a_duplicate_key_and_reserves_nothing_more() {
+    for procedure in RESERVES {
+        let app = spawn_app().await;
+        let a = product(&app, "A", 100, 5).await;
+        let mut conn = connect(&app).await;
+        reserve_with(&mut conn, procedure, 3, &[(a, 2)])
+            .await
+            .unwrap();
 
-    // The same product twice (which the service never sends): both updates pass, then the
-    // second item row meets the first one's primary key.
-    let err = reserve(&mut conn, 4, &[(a, 1), (a, 1)]).await.unwrap_err();
+        for items in [vec![(a, 2)], vec![(a, 1)]] {
+            let err = reserve_with(&mut conn, procedure, 3, &items)
+                .await
+                .unwrap_err();
 
-    assert!(matches!(&err, mysql_async::Error::Server(e) if e.code == 1062));
-    // On the same connection: a transaction left open would show its writes here.
-    assert_eq!(stored(&mut conn, 4).await, None);
-    assert_eq!(stocks(&mut conn, &[a]).await, [5]);
+            assert!(
+                matches!(&err, mysql_async::Error::Server(e) if e.code == 1062),
+                "the error as raised: {err}"
+            );
+            assert_eq!(
+                stocks(&mut conn, &[a]).await,
+                [3],
+                "{procedure}: reserved once"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn reserve_undoes_everything_on_an_error_inside() {
+    for procedure in RESERVES {
+        let app = spawn_app().await;
+        let a = product(&app, "A", 100, 5).await;
+        let mut conn = connect(&app).await;
+
+        // The same product twice (which the service never sends): both updates pass, then the
+        // second item row meets the first one's primary key.
+        let err = reserve_with(&mut conn, procedure, 4, &[(a, 1), (a, 1)])
+            .await
+            .unwrap_err();
+
+        assert!(matches!(&err, mysql_async::Error::Server(e) if e.code == 1062));
+        // On the same connection: a transaction left open would show its writes here.
+        assert_eq!(stored(&mut conn, 4).await, None, "{procedure}");
+        assert_eq!(stocks(&mut conn, &[a]).await, [5], "{procedure}");
+    }
 }
 
 #[tokio::test]
