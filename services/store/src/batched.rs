@@ -46,6 +46,36 @@ where
     }
 }
 
+/// Runs `call` on `items` sorted by `key`, the order their rows are locked in (so two
+/// batches of one step in flight at once never deadlock on each other), and answers in
+/// the order the items came. Items with equal keys keep their order.
+pub async fn in_key_order<I, K, T, F, Fut>(
+    items: Vec<I>,
+    key: impl Fn(&I) -> K,
+    call: F,
+) -> Result<Vec<T>, mysql_async::Error>
+where
+    K: Ord,
+    F: FnOnce(Vec<I>) -> Fut,
+    Fut: Future<Output = Result<Vec<T>, mysql_async::Error>>,
+{
+    let n = items.len();
+    let mut indexed: Vec<(usize, I)> = items.into_iter().enumerate().collect();
+    indexed.sort_by_key(|(_, item)| key(item));
+    let (places, sorted): (Vec<usize>, Vec<I>) = indexed.into_iter().unzip();
+    let outcomes = call(sorted).await?;
+    if outcomes.len() != n {
+        return Err(mysql_async::Error::Other(
+            format!("a batch of {n} got {} outcomes", outcomes.len()).into(),
+        ));
+    }
+    let mut back: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for (place, outcome) in places.into_iter().zip(outcomes) {
+        back[place] = Some(outcome);
+    }
+    Ok(back.into_iter().flatten().collect())
+}
+
 /// A database error that several callers share: the one failure of a batched statement
 /// (`mall_runtime::batch`), handed to every request of the batch. mysql_async's error is not
 /// `Clone`, so each gets its text and whether it said the database is unavailable
@@ -131,6 +161,25 @@ fn decode<R: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::decode;
+
+    #[tokio::test]
+    async fn a_batch_is_called_in_key_order_and_answered_in_the_order_given() {
+        let items = vec![(30, 'a'), (10, 'b'), (20, 'c'), (10, 'd')];
+        let answered = super::in_key_order(
+            items,
+            |i| i.0,
+            |sorted| async move {
+                let keys: Vec<(u32, char)> = sorted.clone();
+                assert_eq!(keys, [(10, 'b'), (10, 'd'), (20, 'c'), (30, 'a')]);
+                Ok(sorted.into_iter().map(|(k, c)| format!("{k}{c}")).collect())
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(answered, ["30a", "10b", "20c", "10d"]);
+        let short = super::in_key_order(vec![1, 2], |i| *i, |_| async { Ok(vec![1]) }).await;
+        assert!(short.is_err(), "one outcome per item, or an error");
+    }
 
     #[test]
     fn an_answer_is_read_entry_by_entry_and_a_misshapen_one_is_an_error() {

@@ -3,7 +3,7 @@
 //! trip and one commit ([`transition_many`], `mall_runtime::batch`). Each caller still
 //! waits for its own move's outcome, so the order's steps keep their order.
 
-use mall_store::batched::{DbBatcher, SharedError};
+use mall_store::batched::{in_key_order, DbBatcher, SharedError};
 use mysql_async::Pool;
 
 use super::status::{transition_many, Move};
@@ -32,13 +32,10 @@ impl Moves {
 /// One batch: sorted by order id for the call (the order rows are locked in), answered in
 /// the order the moves came.
 async fn run(pool: Pool, moves: Vec<Move>) -> Result<Vec<bool>, mysql_async::Error> {
-    let mut order: Vec<usize> = (0..moves.len()).collect();
-    order.sort_by_key(|&i| moves[i].order_id);
-    let sorted: Vec<Move> = order.iter().map(|&i| moves[i]).collect();
-    let changed = transition_many(&pool, &sorted).await?;
-    let mut out = vec![false; moves.len()];
-    for (&i, c) in order.iter().zip(changed) {
-        out[i] = c;
-    }
-    Ok(out)
+    in_key_order(
+        moves,
+        |m| m.order_id,
+        |sorted| async move { transition_many(&pool, &sorted).await },
+    )
+    .await
 }

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDateTime;
 use mall_runtime::time::sql_datetime;
-use mall_store::batched::{DbBatcher, SharedError};
+use mall_store::batched::{in_key_order, DbBatcher, SharedError};
 use mysql_async::Pool;
 
 use crate::domain::Status;
@@ -44,8 +44,24 @@ impl Batches {
     pub fn start(pool: &Pool) -> Self {
         let (a, b) = (pool.clone(), pool.clone());
         Self {
-            creates: DbBatcher::start(MAX_BATCH, move |rows| create_many(a.clone(), rows)),
-            settles: DbBatcher::start(MAX_BATCH, move |moves| settle_many(b.clone(), moves)),
+            // Sorted by the key whose row each locks, so two batches in flight never
+            // deadlock on each other (`mall_runtime::batch::IN_FLIGHT`).
+            creates: DbBatcher::start(MAX_BATCH, move |rows| {
+                let pool = a.clone();
+                in_key_order(
+                    rows,
+                    |r: &NewRow| r.order_id,
+                    |rows| create_many(pool, rows),
+                )
+            }),
+            settles: DbBatcher::start(MAX_BATCH, move |moves| {
+                let pool = b.clone();
+                in_key_order(
+                    moves,
+                    |m: &SettleMove| m.id,
+                    |moves| settle_many(pool, moves),
+                )
+            }),
         }
     }
 
