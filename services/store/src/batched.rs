@@ -17,16 +17,19 @@ where
     I: Send + 'static,
     T: Send + 'static,
 {
-    /// Starts the worker (needs a tokio runtime). `run` gets 1 to `max` items and answers
-    /// one outcome per item, in their order, or the batch's error.
-    pub fn start<F, Fut>(max: usize, run: F) -> Self
+    /// Starts the worker (needs a tokio runtime). `run` gets 1 to `max` items sorted by
+    /// `key`, the key of the rows each locks ([`in_key_order`]: two batches in flight
+    /// never deadlock on each other), and answers one outcome per item, in their order,
+    /// or the batch's error.
+    pub fn start<K, F, Fut>(max: usize, key: fn(&I) -> K, run: F) -> Self
     where
-        F: Fn(Vec<I>) -> Fut + Send + 'static,
+        K: Ord + 'static,
+        F: Fn(Vec<I>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<T>, mysql_async::Error>> + Send + 'static,
     {
         Self(Batcher::start(max, move |items: Vec<I>| {
             let n = items.len();
-            let batch = run(items);
+            let batch = in_key_order(items, key, run.clone());
             async move {
                 match batch.await {
                     Ok(each) => each.into_iter().map(Ok).collect(),

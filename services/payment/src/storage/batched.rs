@@ -1,12 +1,13 @@
 //! The two writes of every charge, batched across concurrent charges (`mall_runtime::batch`,
 //! docs/checkout.md "The steps"): the new `pending` payment and its settlement. Whatever
-//! queues while one batch is in MySQL goes in the next, one round trip and one commit for
-//! all (the procedures of migrations/0003, v2 of 0002's). Each caller waits for its own outcome, so a
-//! payment is still written before the gateway is called, and settled before the answer.
+//! queues while the step's batches are in MySQL (two at most) goes in the next, sorted by
+//! the key of the rows it locks, one round trip and one commit for all (the procedures of
+//! migrations/0003, v2 of 0002's). Each caller waits for its own outcome, so a payment is
+//! still written before the gateway is called, and settled before the answer.
 
 use chrono::NaiveDateTime;
 use mall_runtime::time::sql_datetime;
-use mall_store::batched::{in_key_order, DbBatcher, SharedError};
+use mall_store::batched::{DbBatcher, SharedError};
 use mysql_async::Pool;
 
 use crate::domain::Status;
@@ -44,24 +45,16 @@ impl Batches {
     pub fn start(pool: &Pool) -> Self {
         let (a, b) = (pool.clone(), pool.clone());
         Self {
-            // Sorted by the key whose row each locks, so two batches in flight never
-            // deadlock on each other (`mall_runtime::batch::IN_FLIGHT`).
-            creates: DbBatcher::start(MAX_BATCH, move |rows| {
-                let pool = a.clone();
-                in_key_order(
-                    rows,
-                    |r: &NewRow| r.order_id,
-                    |rows| create_many(pool, rows),
-                )
-            }),
-            settles: DbBatcher::start(MAX_BATCH, move |moves| {
-                let pool = b.clone();
-                in_key_order(
-                    moves,
-                    |m: &SettleMove| m.id,
-                    |moves| settle_many(pool, moves),
-                )
-            }),
+            creates: DbBatcher::start(
+                MAX_BATCH,
+                |r: &NewRow| r.order_id,
+                move |rows| create_many(a.clone(), rows),
+            ),
+            settles: DbBatcher::start(
+                MAX_BATCH,
+                |m: &SettleMove| m.id,
+                move |moves| settle_many(b.clone(), moves),
+            ),
         }
     }
 
