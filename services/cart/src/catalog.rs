@@ -7,8 +7,8 @@ use std::time::Duration;
 use mall_contracts::product::ProductClient;
 use mall_contracts::{ServiceClient, Target};
 
-/// A product as the catalog answers it (`mall_contracts::product::Product`).
-pub use mall_contracts::product::Product as CatalogProduct;
+/// A product's name, price and currency, as the catalog's price lookup answers them.
+pub use mall_contracts::product::Price as CatalogProduct;
 
 #[derive(Clone)]
 pub struct Catalog {
@@ -25,7 +25,7 @@ impl Catalog {
 
     /// Live products among `ids`, by id (deleted or unknown ids are simply absent).
     pub async fn products(&self, ids: &[u64]) -> anyhow::Result<HashMap<u64, CatalogProduct>> {
-        let found = self.client.products(ids).await?;
+        let found = self.client.prices(ids).await?;
         Ok(found.into_iter().map(|p| (p.id, p)).collect())
     }
 }

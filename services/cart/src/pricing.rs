@@ -72,14 +72,8 @@ mod tests {
         let p = CatalogProduct {
             id,
             name: format!("p{id}"),
-            description: String::new(),
             price,
             currency: currency.into(),
-            stock: 1,
-            category: "c".into(),
-            image_url: None,
-            created_at: "2026-01-01T00:00:00Z".into(),
-            updated_at: "2026-01-01T00:00:00Z".into(),
         };
         (id, p)
     }

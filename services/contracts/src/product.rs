@@ -22,6 +22,28 @@ pub struct Product {
     pub updated_at: String,
 }
 
+/// What the cart and a checkout need of a product: the internal price lookup's items
+/// (`GET /internal/products/prices`). No stock: it never waits for one, so a product every
+/// checkout reserves is still a cache hit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Price {
+    pub id: u64,
+    pub name: String,
+    pub price: i64,
+    pub currency: String,
+}
+
+impl From<Product> for Price {
+    fn from(p: Product) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            price: p.price,
+            currency: p.currency,
+        }
+    }
+}
+
 /// `GET /internal/products/stats`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -129,10 +151,30 @@ impl ProductClient {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         self.0
-            .get_json(&format!("/internal/products?ids={list}"))
+            .get_json(&format!("/internal/products?ids={}", id_list(ids)))
             .await
+    }
+
+    /// Name, price and currency of the live products among `ids`, in the order asked
+    /// (deleted or unknown ids are simply absent). A product slot from before the price
+    /// route answers it 404: then the full lookup ([`products`](Self::products)).
+    pub async fn prices(&self, ids: &[u64]) -> anyhow::Result<Vec<Price>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = format!("/internal/products/prices?ids={}", id_list(ids));
+        let resp = self
+            .0
+            .request(Method::GET, &path)
+            .send()
+            .await
+            .with_context(|| format!("while calling GET {path}"))?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            let full = self.products(ids).await?;
+            return Ok(full.into_iter().map(Price::from).collect());
+        }
+        ServiceClient::decode(resp, &path).await
     }
 
     pub async fn stats(&self) -> anyhow::Result<ProductStats> {
@@ -201,6 +243,11 @@ impl ProductClient {
         let path = format!("/internal/reservations/{order_id}/release");
         self.0.send_ok(Method::POST, &path).await
     }
+}
+
+/// `ids` as the lookups' query takes them: `1,2,3`.
+fn id_list(ids: &[u64]) -> String {
+    ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The most reservations one `POST /internal/reservations/commits` commits.

@@ -193,7 +193,7 @@ async fn order_lines(state: &State, user_id: u64, body: &OrderBody) -> Result<Pr
             let live = state
                 .clients
                 .product
-                .products(&ids)
+                .prices(&ids)
                 .await
                 .map_err(OrderError::Unavailable)?;
             let mut lines = Vec::with_capacity(items.len());

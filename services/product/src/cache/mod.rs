@@ -22,6 +22,7 @@
 
 mod feed;
 mod local;
+mod prices;
 mod stocked;
 mod template;
 

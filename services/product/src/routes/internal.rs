@@ -59,11 +59,18 @@ pub fn routes(
         .and_then(
             |id, s| async move { respond(transition(s, id, ReservationMove::Release).await) },
         );
+    let prices = warp::path!("internal" / "products" / "prices")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(warp::query::<IdsQuery>())
+        .and_then(|s, q| async move { respond(prices(s, q).await) });
     let stats = warp::path!("internal" / "products" / "stats")
         .and(warp::get())
         .and(with_state(state))
         .and_then(|s: Arc<State>| async move { respond(stats(s).await) });
     lookup
+        .or(prices)
+        .unify()
         .or(stats)
         .unify()
         .or(reserve)
@@ -78,21 +85,34 @@ pub fn routes(
         .unify()
 }
 
-async fn lookup(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError> {
-    let ids: Vec<u64> = q
-        .ids
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|_| ProductError::validation("ids must be comma-separated product ids"))?;
-    if ids.len() > 200 {
-        return Err(ProductError::validation("at most 200 ids"));
+/// The most products one lookup names.
+const MAX_IDS: usize = 200;
+
+impl IdsQuery {
+    fn ids(&self) -> Result<Vec<u64>, ProductError> {
+        let ids: Vec<u64> = self
+            .ids
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| ProductError::validation("ids must be comma-separated product ids"))?;
+        if ids.len() > MAX_IDS {
+            return Err(ProductError::validation(format!("at most {MAX_IDS} ids")));
+        }
+        Ok(ids)
     }
-    Ok(json_bytes_reply(
-        StatusCode::OK,
-        state.cache.products(&state.pool, &ids).await?,
-    ))
+}
+
+async fn lookup(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError> {
+    let products = state.cache.products(&state.pool, &q.ids()?).await?;
+    Ok(json_bytes_reply(StatusCode::OK, products))
+}
+
+/// Name, price and currency only: what the cart and a checkout need (no stock to read).
+async fn prices(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError> {
+    let prices = state.cache.prices(&state.pool, &q.ids()?).await?;
+    Ok(json_bytes_reply(StatusCode::OK, prices))
 }
 
 async fn reserve(state: Arc<State>, body: ReserveBody) -> Result<Response, ProductError> {

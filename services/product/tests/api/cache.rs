@@ -61,7 +61,7 @@ fn counter(metrics: &str, name: &str) -> f64 {
 }
 
 /// The catalog cache's counters: entry hits and misses, stock hits and misses.
-async fn counters(app: &TestApp) -> [f64; 4] {
+pub(crate) async fn counters(app: &TestApp) -> [f64; 4] {
     let metrics = app.get("/metrics").await.text().await.unwrap();
     [
         "catalog_cache_hits_total",
@@ -72,7 +72,7 @@ async fn counters(app: &TestApp) -> [f64; 4] {
     .map(|name| counter(&metrics, name))
 }
 
-fn delta(after: [f64; 4], before: [f64; 4]) -> [f64; 4] {
+pub(crate) fn delta(after: [f64; 4], before: [f64; 4]) -> [f64; 4] {
     [0, 1, 2, 3].map(|i| after[i] - before[i])
 }
 
@@ -357,7 +357,7 @@ async fn lookup(app: &TestApp, ids: &[u64]) -> Value {
         .await
 }
 
-fn id_of(product: &Value) -> u64 {
+pub(crate) fn id_of(product: &Value) -> u64 {
     product["id"].as_u64().unwrap()
 }
 
@@ -381,7 +381,7 @@ fn without_stock(product: &Value) -> Value {
     product
 }
 
-async fn delete(app: &TestApp, id: u64) {
+pub(crate) async fn delete(app: &TestApp, id: u64) {
     assert_eq!(app.delete_product(id).await, 204);
 }
 

@@ -8,6 +8,7 @@ mod cache;
 mod catalog;
 mod helpers;
 mod outage;
+mod prices;
 mod reservation_answers;
 mod reservation_commits;
 mod reservation_procedures;
