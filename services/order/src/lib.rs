@@ -30,7 +30,8 @@ use crate::config::Config;
 pub struct State {
     pool: mysql_async::Pool,
     clients: Clients,
-    /// Checkouts' `paid` moves, batched (storage/batched.rs).
+    /// Checkouts' creations and `paid` moves, batched (storage/batched.rs).
+    creates: storage::Creates,
     moves: storage::Moves,
     reconcile_after: Duration,
 }
@@ -46,6 +47,7 @@ pub async fn run(
     let state = Arc::new(State {
         pool: pool.clone(),
         clients: Clients::new(&config)?,
+        creates: storage::Creates::start(pool.clone()),
         moves: storage::Moves::start(pool.clone()),
         reconcile_after: config.reconcile_after,
     });

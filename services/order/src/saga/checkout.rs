@@ -2,9 +2,9 @@
 //!
 //! 1. what to order: the body's items (live products) or the cart's lines, priced, in one
 //!    currency;
-//! 2. claim the idempotency key: the pending order's insert with its lines
-//!    (`order_create_v2`) either creates the order or meets the key, which makes this
-//!    request a replay;
+//! 2. claim the idempotency key: the pending order's insert with its lines (batched with
+//!    concurrent checkouts': `order_create_many_v1`) either creates the order or meets the
+//!    key, which makes this request a replay;
 //! 3. run the saga ([`super::run`]): reserve, charge, settle;
 //! 4. the order: as this request made it when it paid it (no read), else as it is now.
 //!
@@ -28,7 +28,7 @@ use crate::domain::{
 };
 use crate::error::OrderError;
 use crate::state::Status;
-use crate::storage::{self, Change, Item, NewOrder, Order};
+use crate::storage::{self, Change, Create, Item, NewOrder, Order};
 use crate::State;
 
 /// One checkout request, parsed.
@@ -64,7 +64,8 @@ pub async fn checkout(state: &State, request: Checkout<'_>) -> Result<Order, Ord
         lines: &priced.lines,
         total: priced.total,
     };
-    let Some(order_id) = storage::insert_at(&state.pool, new, created_at).await? else {
+    let created = state.creates.create(Create::of(new, created_at)).await;
+    let Some(order_id) = created.map_err(anyhow::Error::from)? else {
         // A retry, or a concurrent request with the same key that created it first.
         return replay(state, &request, &hash)
             .await?

@@ -1,15 +1,39 @@
-//! The moves of concurrent checkouts reaching the same step (`pending` → `paid`), batched:
-//! whatever moves queue while the step's batches are in MySQL (two at most) go together in
-//! the next, sorted by order id, one round trip and one commit ([`transition_many`], `mall_runtime::batch`). Each caller still
-//! waits for its own move's outcome, so the order's steps keep their order.
+//! The writes of concurrent checkouts reaching the same step, batched: the order's creation
+//! and its `pending` → `paid` move. Whatever queues while the step's batches are in MySQL
+//! (two at most) goes together in the next, sorted by the key of the rows it locks, one
+//! round trip and one commit (`mall_runtime::batch`). Each caller still waits for its own
+//! outcome, so the order's steps keep their order.
 
 use mall_store::batched::{DbBatcher, SharedError};
 use mysql_async::Pool;
 
-use super::status::{transition_many, Move};
+use super::status::{insert_many, transition_many, Create, Move};
 
-/// The most moves in one batch (one procedure call).
+/// The most moves, or orders created, in one batch (one procedure call).
 const MAX_MOVES: usize = 64;
+
+/// New orders, created together: a batch's orders commit together or not at all.
+pub struct Creates(DbBatcher<Create, Option<u64>>);
+
+impl Creates {
+    /// Starts the batch worker on `pool` (needs a tokio runtime).
+    pub fn start(pool: Pool) -> Self {
+        Self(DbBatcher::start(
+            MAX_MOVES,
+            |c: &Create| (c.user_id, c.key.clone()),
+            move |orders: Vec<Create>| {
+                let pool = pool.clone();
+                async move { insert_many(&pool, &orders).await }
+            },
+        ))
+    }
+
+    /// Creates the order `c` (pending, with its lines); its id, or `None` when its (user,
+    /// key) names an order already.
+    pub async fn create(&self, c: Create) -> Result<Option<u64>, SharedError> {
+        self.0.submit(c).await
+    }
+}
 
 /// A failed move's error is its batch's (all of it rolled back), or says the batch worker
 /// is gone.

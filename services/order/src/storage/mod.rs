@@ -17,11 +17,13 @@ use tracing::instrument;
 
 use crate::state::{FailureReason, Status};
 
-pub use batched::Moves;
+pub use batched::{Creates, Moves};
 use lines::item;
 pub use lines::{set_items, Item};
 pub use list::{page, stats};
-pub use status::{insert_at, transition, transition_at, transition_many, Move, NewOrder};
+pub use status::{
+    insert_at, insert_many, transition, transition_at, transition_many, Create, Move, NewOrder,
+};
 
 pub const MIGRATIONS: &[mall_store::db::Migration] = &[
     mall_store::db::Migration {
@@ -53,6 +55,11 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         version: 6,
         name: "procedure: order_transition_many_v2 (its answer in one value)",
         sql: include_str!("../../migrations/0006_order_transition_many_v2.sql"),
+    },
+    mall_store::db::Migration {
+        version: 7,
+        name: "procedure: several orders created in one transaction",
+        sql: include_str!("../../migrations/0007_order_create_many.sql"),
     },
 ];
 

@@ -26,6 +26,80 @@ pub struct NewOrder<'a> {
     pub total: i64,
 }
 
+/// A [`NewOrder`] of its own, as a batch of creations carries it ([`insert_many`]), with
+/// the trace id of the request creating it and the time it is created at.
+#[derive(Clone, Debug)]
+pub struct Create {
+    pub user_id: u64,
+    pub key: String,
+    pub hash: String,
+    pub currency: String,
+    pub from_cart: bool,
+    pub lines: Vec<Item>,
+    pub total: i64,
+    pub trace_id: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+impl Create {
+    /// `order`, created now by the current request.
+    pub fn of(order: NewOrder<'_>, at: NaiveDateTime) -> Self {
+        Self {
+            user_id: order.user_id,
+            key: order.key.to_owned(),
+            hash: order.hash.to_owned(),
+            currency: order.currency.to_owned(),
+            from_cart: order.from_cart,
+            lines: order.lines.to_vec(),
+            total: order.total,
+            trace_id: mall_runtime::trace::current().map(|t| t.to_string()),
+            at,
+        }
+    }
+}
+
+/// [`insert_at`] for each of `orders`, in the order given, in one round trip and one
+/// transaction: the procedure `order_create_many_v1` (migration 0007). Each order's id, or
+/// `None` when its (user, key) exists already (then nothing of it was written). The caller
+/// sends them sorted by (user, key), the unique key whose rows they lock.
+#[instrument(skip_all, fields(orders = orders.len()))]
+pub async fn insert_many(
+    pool: &Pool,
+    orders: &[Create],
+) -> Result<Vec<Option<u64>>, mysql_async::Error> {
+    let json: Vec<serde_json::Value> = orders
+        .iter()
+        .map(|o| {
+            let items: Vec<serde_json::Value> = o
+                .lines
+                .iter()
+                .map(|l| serde_json::json!([l.product_id, l.name, l.price, l.quantity]))
+                .collect();
+            serde_json::json!({
+                "user_id": o.user_id,
+                "key": o.key,
+                "hash": o.hash,
+                "currency": o.currency,
+                "total": o.total,
+                "from_cart": u8::from(o.from_cart),
+                "trace_id": o.trace_id,
+                "at": sql_datetime(o.at),
+                "items": items,
+            })
+        })
+        .collect();
+    let json = serde_json::Value::Array(json).to_string();
+    let rows: Vec<(u64, Option<u64>)> = mall_store::batched::call(
+        pool,
+        "CALL order_create_many_v1(?)",
+        vec![json.into()],
+        0..orders.len() as u64,
+        |r: &(u64, Option<u64>)| r.0,
+    )
+    .await?;
+    Ok(rows.into_iter().map(|(_, id)| id).collect())
+}
+
 /// A new pending order with its lines, at a given time (`created_at`, `updated_at` and the
 /// first history row's); `Ok(None)` when (user, key) exists already.
 ///

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod checkout;
+mod creates;
 mod helpers;
 mod recovery;
 mod storage;

@@ -12,12 +12,12 @@ use order_service::state::{FailureReason, Status, Transition};
 use order_service::storage::{self, Item, NewOrder};
 
 /// The order service's database, migrated as the service migrates it at start-up.
-struct Db {
-    pool: Pool,
+pub(crate) struct Db {
+    pub(crate) pool: Pool,
     _db: TestDb,
 }
 
-async fn db() -> Db {
+pub(crate) async fn db() -> Db {
     let db = TestDb::create("order").await.unwrap();
     let pool = mall_store::db::open(&db.url, storage::MIGRATIONS)
         .await
@@ -26,7 +26,7 @@ async fn db() -> Db {
 }
 
 /// 2030-01-02 03:04:05 plus `micros` (DATETIME(6) keeps microseconds).
-fn at(micros: u32) -> NaiveDateTime {
+pub(crate) fn at(micros: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2030, 1, 2)
         .unwrap()
         .and_hms_micro_opt(3, 4, 5, micros)
@@ -34,7 +34,7 @@ fn at(micros: u32) -> NaiveDateTime {
 }
 
 /// status, failure_reason, payment_id, request_hash, created_at, updated_at
-type OrderRow = (
+pub(crate) type OrderRow = (
     String,
     Option<String>,
     Option<u64>,
@@ -44,7 +44,7 @@ type OrderRow = (
 );
 
 /// Two lines (one name beyond ASCII, beyond the BMP too) totalling 3 × 1,500 + 2 × 250.
-fn lines() -> Vec<Item> {
+pub(crate) fn lines() -> Vec<Item> {
     vec![
         Item::priced(3, "Café ☕ 𝄞".into(), 1_500, 3).unwrap(),
         Item::priced(9, "plain".into(), 250, 2).unwrap(),
@@ -52,7 +52,7 @@ fn lines() -> Vec<Item> {
 }
 
 /// A new KRW order of `user` under `key` with `lines`, not from the cart.
-fn new<'a>(user: u64, key: &'a str, hash: &'a str, lines: &'a [Item]) -> NewOrder<'a> {
+pub(crate) fn new<'a>(user: u64, key: &'a str, hash: &'a str, lines: &'a [Item]) -> NewOrder<'a> {
     NewOrder {
         user_id: user,
         key,
@@ -73,7 +73,7 @@ impl Db {
             .expect("a new key")
     }
 
-    async fn order_row(&self, id: u64) -> Option<OrderRow> {
+    pub(crate) async fn order_row(&self, id: u64) -> Option<OrderRow> {
         let mut conn = self.pool.get_conn().await.unwrap();
         conn.exec_first(
             "SELECT status, failure_reason, payment_id, request_hash, created_at, updated_at
@@ -84,7 +84,7 @@ impl Db {
         .unwrap()
     }
 
-    async fn history(&self, id: u64) -> Vec<(String, NaiveDateTime)> {
+    pub(crate) async fn history(&self, id: u64) -> Vec<(String, NaiveDateTime)> {
         let mut conn = self.pool.get_conn().await.unwrap();
         conn.exec(
             "SELECT status, at FROM order_status_history WHERE order_id = ? ORDER BY id",
@@ -94,7 +94,7 @@ impl Db {
         .unwrap()
     }
 
-    async fn count(&self, table: &str) -> u64 {
+    pub(crate) async fn count(&self, table: &str) -> u64 {
         let mut conn = self.pool.get_conn().await.unwrap();
         let n: Option<u64> = conn
             .query_first(format!("SELECT COUNT(*) FROM {table}"))
@@ -103,7 +103,7 @@ impl Db {
         n.unwrap()
     }
 
-    async fn sql(&self, sql: &str) {
+    pub(crate) async fn sql(&self, sql: &str) {
         let mut conn = self.pool.get_conn().await.unwrap();
         conn.query_drop(sql).await.unwrap();
     }
