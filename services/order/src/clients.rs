@@ -1,13 +1,14 @@
 //! The other services as the order service sees them: the typed clients of
 //! `mall-contracts`, each calling the callee's live blue/green slot (through nginx's
 //! internal listener, or directly where the config names both slots), every call carrying
-//! the request's trace id. Reservation commits are batched: concurrent checkouts share one
-//! call ([`Clients::commit`]).
+//! the request's trace id. Reservations and their commits are batched: concurrent checkouts
+//! share one call ([`Clients::reserve`], [`Clients::commit`]).
 
 use mall_contracts::cart::CartClient;
 use mall_contracts::payment::PaymentClient;
 use mall_contracts::product::{
-    CommitOf, CommitOutcome, CommitsRequest, ProductClient, MAX_COMMITS,
+    CommitOf, CommitOutcome, CommitsRequest, OutOfStock, ProductClient, ReserveOf, ReserveOutcome,
+    ReservesRequest, MAX_COMMITS, MAX_RESERVES,
 };
 use mall_contracts::user::UserClient;
 use mall_contracts::{ServiceClient, Target};
@@ -23,6 +24,7 @@ pub struct Clients {
     pub cart: CartClient,
     pub payment: PaymentClient,
     pub user: UserClient,
+    reserves: Batcher<(ReserveRequest, Option<TraceId>), Result<Reserved, String>>,
     commits: Batcher<(u64, Option<TraceId>), Result<(), String>>,
 }
 
@@ -31,7 +33,11 @@ impl Clients {
         let c = |target: &Target| ServiceClient::to(target.clone(), config.call_timeout);
         let product = ProductClient::new(c(&config.product)?);
         let batch_to = product.clone();
+        let reserve_to = product.clone();
         Ok(Self {
+            reserves: Batcher::start(MAX_RESERVES, move |orders| {
+                reserve_batch(reserve_to.clone(), orders)
+            }),
             commits: Batcher::start(MAX_COMMITS, move |orders| {
                 commit_batch(batch_to.clone(), orders)
             }),
@@ -44,6 +50,16 @@ impl Clients {
 }
 
 impl Clients {
+    /// Reserves the stock of an order, all of it or none (idempotent on the order id), in
+    /// one call with the reservations of whatever other checkouts reach this step
+    /// meanwhile; product logs each under its own request's trace id. A refusal for stock
+    /// is [`Reserved::OutOfStock`], any other refusal an error (as
+    /// [`ProductClient::reserve`] answers).
+    pub async fn reserve(&self, request: ReserveRequest) -> anyhow::Result<Reserved> {
+        let outcome = self.reserves.submit((request, trace::current())).await?;
+        outcome.map_err(anyhow::Error::msg)
+    }
+
     /// Commits the reservation of `order_id` (idempotent), in one call with the commits of
     /// whatever other checkouts reach this step meanwhile (`mall_runtime::batch`); product
     /// logs each under its own request's trace id. Returns once this order's is done.
@@ -51,6 +67,85 @@ impl Clients {
         let outcome = self.commits.submit((order_id, trace::current())).await?;
         outcome.map_err(anyhow::Error::msg)
     }
+}
+
+/// One batch of reservations: one call for the distinct orders (an order twice in a batch
+/// is sent once and answered to both). A product slot from before the batch route answers
+/// 404: then one call per order, under its trace id.
+async fn reserve_batch(
+    product: ProductClient,
+    orders: Vec<(ReserveRequest, Option<TraceId>)>,
+) -> Vec<Result<Reserved, String>> {
+    let mut distinct: Vec<ReserveOf> = Vec::with_capacity(orders.len());
+    for (r, trace) in &orders {
+        if !distinct.iter().any(|d| d.order_id == r.order_id) {
+            distinct.push(ReserveOf {
+                order_id: r.order_id,
+                items: r.items.clone(),
+                trace_id: trace.as_ref().map(ToString::to_string),
+            });
+        }
+    }
+    let request = ReservesRequest {
+        reservations: distinct,
+    };
+    let answered: Vec<(u64, Result<Reserved, String>)> = match product.reserve_many(&request).await
+    {
+        Ok(Some(answer)) => answer
+            .reservations
+            .into_iter()
+            .map(|outcome| {
+                let order_id = outcome.order_id();
+                let reserved = match outcome {
+                    ReserveOutcome::Reserved { reservation } => Ok(Reserved::Done(reservation)),
+                    ReserveOutcome::OutOfStock { product_id, .. } => {
+                        Ok(Reserved::OutOfStock(OutOfStock { product_id }))
+                    }
+                    ReserveOutcome::Conflict { .. } => {
+                        Err("the reservation was refused: conflict".to_owned())
+                    }
+                };
+                (order_id, reserved)
+            })
+            .collect(),
+        Ok(None) => {
+            let mut each = Vec::with_capacity(orders.len());
+            for (r, trace) in &orders {
+                let call = product.reserve(r);
+                let done = match trace {
+                    Some(id) => trace::scope(id.clone(), call).await,
+                    None => call.await,
+                };
+                each.push((r.order_id, done.map_err(|e| format!("{e:#}"))));
+            }
+            each
+        }
+        Err(e) => {
+            let why = format!("{e:#}");
+            let failed = request
+                .reservations
+                .iter()
+                .map(|r| (r.order_id, Err(why.clone())));
+            failed.collect()
+        }
+    };
+    answer_each(orders.iter().map(|(r, _)| r.order_id), &answered)
+}
+
+/// Each of `order_ids`' outcome among `answered` (an order the answer left out is an
+/// error).
+fn answer_each<T: Clone>(
+    order_ids: impl Iterator<Item = u64>,
+    answered: &[(u64, Result<T, String>)],
+) -> Vec<Result<T, String>> {
+    order_ids
+        .map(|order_id| {
+            answered.iter().find(|(id, _)| *id == order_id).map_or_else(
+                || Err(format!("order {order_id} got no answer")),
+                |(_, o)| o.clone(),
+            )
+        })
+        .collect()
 }
 
 /// One batch of commits: one call for the distinct orders (an order twice in a batch, a
@@ -110,13 +205,5 @@ async fn commit_batch(
             failed.collect()
         }
     };
-    orders
-        .iter()
-        .map(|(order_id, _)| {
-            answered.iter().find(|(id, _)| id == order_id).map_or_else(
-                || Err(format!("order {order_id} got no answer")),
-                |(_, o)| o.clone(),
-            )
-        })
-        .collect()
+    answer_each(orders.iter().map(|(order_id, _)| *order_id), &answered)
 }

@@ -78,7 +78,7 @@ pub async fn run(
             })
             .collect(),
     };
-    let reservation = match state.clients.product.reserve(&request).await {
+    let reservation = match state.clients.reserve(request).await {
         Ok(Reserved::Done(r)) => r,
         Ok(Reserved::OutOfStock(short)) => {
             let product_id = short.product_id;

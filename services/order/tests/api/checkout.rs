@@ -340,14 +340,14 @@ async fn concurrent_checkouts_each_commit_their_own_reservation_before_answering
     assert_eq!(w.stock(product).await, 100 - 2 * SHOPPERS as i64);
 }
 
-/// A product slot from before the batch route (a blue/green deploy that has not reached
-/// product yet) answers it 404: the order service commits one by one and the checkout
-/// is the same.
+/// A product slot from before the batch routes and the price lookup (a blue/green deploy
+/// that has not reached product yet) answers them 404: the order service looks products
+/// up, reserves and commits one by one, and the checkout is the same.
 #[tokio::test]
-async fn a_product_slot_without_batch_commits_is_committed_one_by_one() {
+async fn a_product_slot_from_before_the_batch_routes_is_called_one_by_one() {
     let w = world().await;
     let product = w.create_product(10, 300).await;
-    let old_product = w.product_without_batch_commits().await;
+    let old_product = w.product_from_before_batches().await;
     let order = w
         .order_service_calling(&old_product.url, &w.payment.url, Duration::from_secs(60))
         .await;

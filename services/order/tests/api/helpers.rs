@@ -210,15 +210,22 @@ impl World {
         pool.disconnect().await.unwrap();
     }
 
-    /// A product slot as a build from before `POST /internal/reservations/commits` answers:
-    /// that route is unknown (404 with the standard body); every other call is the world's
-    /// product service's own answer (forwarded as it is).
-    pub async fn product_without_batch_commits(&self) -> Running {
+    /// A product slot as a build from before the batch routes (`POST
+    /// /internal/reservations/commits` and `…/batch`) and the price lookup (`GET
+    /// /internal/products/prices`) answers: those routes are unknown (404 with the standard
+    /// body); every other call is the world's product service's own answer (forwarded as it
+    /// is).
+    pub async fn product_from_before_batches(&self) -> Running {
         use warp::Filter;
         let (l, url) = listener().await;
         let real = self.product.url.clone();
         let http = reqwest::Client::new();
-        let unknown = warp::path!("internal" / "reservations" / "commits").map(|| {
+        let newer = warp::path!("internal" / "reservations" / "commits")
+            .or(warp::path!("internal" / "reservations" / "batch"))
+            .unify()
+            .or(warp::path!("internal" / "products" / "prices"))
+            .unify();
+        let unknown = newer.map(|| {
             let body = json!({"error": {"code": "not_found", "message": "no such route"}});
             warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::NOT_FOUND)
         });

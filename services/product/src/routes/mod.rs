@@ -4,6 +4,7 @@
 mod admin;
 mod catalog;
 mod internal;
+mod reserve_batch;
 
 use std::sync::Arc;
 
@@ -17,7 +18,9 @@ pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
     catalog::routes(state.clone())
         .or(admin::routes(state.clone()))
         .unify()
-        .or(internal::routes(state))
+        .or(internal::routes(state.clone()))
+        .unify()
+        .or(reserve_batch::route(state))
         .unify()
         .boxed()
 }

@@ -3,6 +3,7 @@
 mod answers;
 pub mod products;
 pub mod reservations;
+pub mod reserve_many;
 pub mod stock;
 
 pub use mall_runtime::time::{now_naive, rfc3339};
@@ -32,5 +33,10 @@ pub const MIGRATIONS: &[mall_store::db::Migration] = &[
         version: 5,
         name: "reserve_v3 and reservation_commit_many_v2 procedures",
         sql: include_str!("../../migrations/0005_reservation_procedures_v3.sql"),
+    },
+    mall_store::db::Migration {
+        version: 6,
+        name: "reserve_many_v1 procedure",
+        sql: include_str!("../../migrations/0006_reserve_many.sql"),
     },
 ];

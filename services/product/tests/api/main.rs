@@ -10,6 +10,7 @@ mod helpers;
 mod outage;
 mod prices;
 mod reservation_answers;
+mod reservation_batches;
 mod reservation_commits;
 mod reservation_procedures;
 mod reservation_rule;

@@ -1,0 +1,122 @@
+//! `POST /internal/reservations/batch`: the order service's batched reservations
+//! (concurrent checkouts' orders reserved in one transaction, each all or none). Each
+//! order's outcome is what `POST /internal/reservations` would answer it, and is logged
+//! under the trace id it came with, so every checkout's story shows its own reservation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::StatusCode;
+use mall_contracts::product::{
+    ReserveOutcome, ReserveRequest, ReservesAnswer, ReservesRequest, MAX_RESERVES,
+};
+use mall_http::error::respond;
+use mall_http::filters::{json_body, json_reply as json, with_state};
+use mall_runtime::trace::TraceId;
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::domain::Reservation;
+use crate::error::ProductError;
+use crate::storage::reservations::{self, Reserve};
+use crate::storage::reserve_many::{reserve_many, Reserved};
+use crate::State;
+
+pub fn route(
+    state: Arc<State>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    warp::path!("internal" / "reservations" / "batch")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(json_body())
+        .and_then(|s, b| async move { respond(reserve_batch(s, b).await) })
+}
+
+async fn reserve_batch(state: Arc<State>, body: ReservesRequest) -> Result<Response, ProductError> {
+    let asked = parse(body).map_err(ProductError::validation)?;
+    let mut sorted: Vec<Reservation> = asked.iter().map(|(r, _)| r.clone()).collect();
+    sorted.sort_by_key(|r| r.order_id);
+    let done = reserve_many(&state.pool, &sorted).await?;
+    let mut by_id: HashMap<u64, Reserved> = sorted.iter().map(|r| r.order_id).zip(done).collect();
+    let batch = asked.len();
+    let mut changed: Vec<u64> = Vec::new();
+    let mut answers = Vec::with_capacity(batch);
+    for (r, trace) in asked {
+        let reserved = match by_id.remove(&r.order_id) {
+            Some(Reserved::Done(view)) => Reserve::Done(view),
+            Some(Reserved::OutOfStock { product_id }) => Reserve::OutOfStock { product_id },
+            // A replay: answered as the single call answers it (its items compared).
+            Some(Reserved::Exists) | None => reservations::reserve(&state.pool, &r).await?,
+        };
+        let order_id = r.order_id;
+        let span = match &trace {
+            Some(id) => tracing::info_span!("reserve", trace_id = %id),
+            None => tracing::Span::none(),
+        };
+        let _entered = span.enter();
+        answers.push(match reserved {
+            Reserve::Done(reservation) => {
+                changed.extend(r.items.iter().map(|i| i.product_id));
+                let items = reservation.items.len();
+                tracing::info!(order_id, items, batch, "stock reserved");
+                ReserveOutcome::Reserved { reservation }
+            }
+            Reserve::OutOfStock { product_id } => {
+                tracing::info!(
+                    order_id,
+                    product_id,
+                    batch,
+                    "reservation refused: out of stock"
+                );
+                ReserveOutcome::OutOfStock {
+                    order_id,
+                    product_id,
+                }
+            }
+            Reserve::Mismatch => {
+                tracing::warn!(
+                    order_id,
+                    batch,
+                    "reservation refused: the order was reserved with other items"
+                );
+                ReserveOutcome::Conflict { order_id }
+            }
+        });
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    state.cache.stock_changed(&changed).await;
+    Ok(json(
+        StatusCode::OK,
+        &ReservesAnswer {
+            reservations: answers,
+        },
+    ))
+}
+
+/// A [`ReservesRequest`], checked: 1 to [`MAX_RESERVES`] distinct orders, each a valid
+/// reservation ([`Reservation::parse`]) with a valid trace id or none, in the order asked.
+fn parse(body: ReservesRequest) -> Result<Vec<(Reservation, Option<TraceId>)>, String> {
+    let n = body.reservations.len();
+    if n == 0 || n > MAX_RESERVES {
+        return Err(format!("a batch reserves for 1 to {MAX_RESERVES} orders"));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    body.reservations
+        .into_iter()
+        .map(|r| {
+            if !seen.insert(r.order_id) {
+                return Err("order ids must be distinct".to_owned());
+            }
+            let trace = match r.trace_id.as_deref() {
+                None => None,
+                Some(t) => Some(TraceId::parse(t).ok_or("a trace id is 32 lowercase hex")?),
+            };
+            let one = ReserveRequest {
+                order_id: r.order_id,
+                items: r.items,
+            };
+            Ok((Reservation::parse(one)?, trace))
+        })
+        .collect()
+}
