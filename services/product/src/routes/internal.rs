@@ -218,13 +218,16 @@ fn parse_commits(body: CommitsRequest) -> Result<Vec<(u64, Option<TraceId>)>, St
             if c.order_id == 0 || !seen.insert(c.order_id) {
                 return Err("order ids must be positive and distinct".to_owned());
             }
-            let trace = match c.trace_id.as_deref() {
-                None => None,
-                Some(t) => Some(TraceId::parse(t).ok_or("a trace id is 32 lowercase hex")?),
-            };
-            Ok((c.order_id, trace))
+            Ok((c.order_id, trace_of(c.trace_id.as_deref())?))
         })
         .collect()
+}
+
+/// The trace id a batch's item came with, checked: none, or a valid one.
+pub(super) fn trace_of(given: Option<&str>) -> Result<Option<TraceId>, String> {
+    given
+        .map(|t| TraceId::parse(t).ok_or_else(|| "a trace id is 32 lowercase hex".to_owned()))
+        .transpose()
 }
 
 async fn transition(

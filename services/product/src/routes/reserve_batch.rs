@@ -108,10 +108,7 @@ fn parse(body: ReservesRequest) -> Result<Vec<(Reservation, Option<TraceId>)>, S
             if !seen.insert(r.order_id) {
                 return Err("order ids must be distinct".to_owned());
             }
-            let trace = match r.trace_id.as_deref() {
-                None => None,
-                Some(t) => Some(TraceId::parse(t).ok_or("a trace id is 32 lowercase hex")?),
-            };
+            let trace = super::internal::trace_of(r.trace_id.as_deref())?;
             let one = ReserveRequest {
                 order_id: r.order_id,
                 items: r.items,

@@ -105,31 +105,33 @@ pub async fn find(
     let Some(status) = status.as_deref().map(answers::stored).transpose()? else {
         return Ok(None);
     };
-    let rows: Vec<(u64, u32, i64, String, String)> = conn
+    let rows: Vec<ItemRow> = conn
         .exec(
-            "SELECT ri.product_id, ri.quantity, ri.price, p.name, p.currency
+            "SELECT ri.product_id, ri.quantity, p.name, ri.price, p.currency
              FROM reservation_items ri JOIN products p ON p.id = ri.product_id
              WHERE ri.order_id = ? ORDER BY ri.product_id",
             (order_id,),
         )
         .await?;
-    let items = rows
-        .into_iter()
-        .map(
-            |(product_id, quantity, price, name, currency)| ReservedItem {
-                product_id,
-                quantity,
-                name,
-                price,
-                currency,
-            },
-        )
-        .collect();
+    let items = rows.into_iter().map(item).collect();
     Ok(Some(ReservationView {
         order_id,
         status,
         items,
     }))
+}
+
+/// A reserved line as read: product_id, quantity, name, price, currency.
+pub(super) type ItemRow = (u64, u32, String, i64, String);
+
+pub(super) fn item((product_id, quantity, name, price, currency): ItemRow) -> ReservedItem {
+    ReservedItem {
+        product_id,
+        quantity,
+        name,
+        price,
+        currency,
+    }
 }
 
 /// What a commit or release found.

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tracing::instrument;
 
 use super::now_naive;
-use super::reservations::{ReservationView, ReservedItem};
+use super::reservations::{item, ItemRow, ReservationView};
 use crate::domain::{Reservation, ReservationStatus};
 
 /// What reserving one order of a batch did.
@@ -85,8 +85,7 @@ fn decode(r: &Reservation, outcome: &str, detail: Value) -> Result<Reserved, mys
             Ok(Reserved::OutOfStock { product_id })
         }
         "reserved" => {
-            let lines: Vec<(u64, u32, String, i64, String)> =
-                serde_json::from_value(detail).map_err(|_| misshapen())?;
+            let lines: Vec<ItemRow> = serde_json::from_value(detail).map_err(|_| misshapen())?;
             let same = lines.len() == r.items.len()
                 && lines
                     .iter()
@@ -95,18 +94,7 @@ fn decode(r: &Reservation, outcome: &str, detail: Value) -> Result<Reserved, mys
             if !same {
                 return Err(misshapen());
             }
-            let items = lines
-                .into_iter()
-                .map(
-                    |(product_id, quantity, name, price, currency)| ReservedItem {
-                        product_id,
-                        quantity,
-                        name,
-                        price,
-                        currency,
-                    },
-                )
-                .collect();
+            let items = lines.into_iter().map(item).collect();
             Ok(Reserved::Done(ReservationView {
                 order_id: r.order_id,
                 status: ReservationStatus::Reserved,
