@@ -4,6 +4,8 @@
 //! the request's trace id. Reservations and their commits are batched: concurrent checkouts
 //! share one call ([`Clients::reserve`], [`Clients::commit`]).
 
+use std::future::Future;
+
 use mall_contracts::cart::CartClient;
 use mall_contracts::payment::PaymentClient;
 use mall_contracts::product::{
@@ -89,12 +91,9 @@ async fn reserve_batch(
     let request = ReservesRequest {
         reservations: distinct,
     };
-    let answered: Vec<(u64, Result<Reserved, String>)> = match product.reserve_many(&request).await
-    {
-        Ok(Some(answer)) => answer
-            .reservations
-            .into_iter()
-            .map(|outcome| {
+    let called = product.reserve_many(&request).await.map(|answer| {
+        answer.map(|a| {
+            let each = a.reservations.into_iter().map(|outcome| {
                 let order_id = outcome.order_id();
                 let reserved = match outcome {
                     ReserveOutcome::Reserved { reservation } => Ok(Reserved::Done(reservation)),
@@ -106,41 +105,58 @@ async fn reserve_batch(
                     }
                 };
                 (order_id, reserved)
-            })
-            .collect(),
+            });
+            each.collect()
+        })
+    });
+    let ids: Vec<(u64, Option<&TraceId>)> = orders
+        .iter()
+        .map(|(r, t)| (r.order_id, t.as_ref()))
+        .collect();
+    per_order(&ids, called, |i| product.reserve(&orders[i].0)).await
+}
+
+/// A batch route's answer: each order's id and outcome.
+type Answered<T> = Vec<(u64, Result<T, String>)>;
+
+/// Each order's outcome of a batch call (`called`), in the order of `orders` (id, trace
+/// id): the batch route's answers by order id (an order it left out is an error); when
+/// the callee has no batch route (`Ok(None)`), one call per order (`alone(i)`, the i-th
+/// order's), each under its own trace id; when the call failed, its error for every order.
+async fn per_order<T, Fut>(
+    orders: &[(u64, Option<&TraceId>)],
+    called: anyhow::Result<Option<Answered<T>>>,
+    alone: impl Fn(usize) -> Fut,
+) -> Vec<Result<T, String>>
+where
+    T: Clone,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let answered = match called {
+        Ok(Some(answered)) => answered,
         Ok(None) => {
             let mut each = Vec::with_capacity(orders.len());
-            for (r, trace) in &orders {
-                let call = product.reserve(r);
+            for (i, (order_id, trace)) in orders.iter().enumerate() {
                 let done = match trace {
-                    Some(id) => trace::scope(id.clone(), call).await,
-                    None => call.await,
+                    Some(id) => trace::scope((*id).clone(), alone(i)).await,
+                    None => alone(i).await,
                 };
-                each.push((r.order_id, done.map_err(|e| format!("{e:#}"))));
+                each.push((*order_id, done.map_err(|e| format!("{e:#}"))));
             }
             each
         }
         Err(e) => {
             let why = format!("{e:#}");
-            let failed = request
-                .reservations
+            orders
                 .iter()
-                .map(|r| (r.order_id, Err(why.clone())));
-            failed.collect()
+                .map(|(id, _)| (*id, Err(why.clone())))
+                .collect()
         }
     };
-    answer_each(orders.iter().map(|(r, _)| r.order_id), &answered)
-}
-
-/// Each of `order_ids`' outcome among `answered` (an order the answer left out is an
-/// error).
-fn answer_each<T: Clone>(
-    order_ids: impl Iterator<Item = u64>,
-    answered: &[(u64, Result<T, String>)],
-) -> Vec<Result<T, String>> {
-    order_ids
-        .map(|order_id| {
-            answered.iter().find(|(id, _)| *id == order_id).map_or_else(
+    orders
+        .iter()
+        .map(|(order_id, _)| {
+            answered.iter().find(|(id, _)| id == order_id).map_or_else(
                 || Err(format!("order {order_id} got no answer")),
                 |(_, o)| o.clone(),
             )
@@ -165,11 +181,9 @@ async fn commit_batch(
         }
     }
     let request = CommitsRequest { commits: distinct };
-    let answered: Vec<(u64, Result<(), String>)> = match product.commit_many(&request).await {
-        Ok(Some(answer)) => answer
-            .commits
-            .iter()
-            .map(|c| {
+    let called = product.commit_many(&request).await.map(|answer| {
+        answer.map(|a| {
+            let each = a.commits.iter().map(|c| {
                 let outcome = match c.outcome {
                     CommitOutcome::Committed => Ok(()),
                     CommitOutcome::Refused => Err(format!(
@@ -182,28 +196,10 @@ async fn commit_batch(
                     }
                 };
                 (c.order_id, outcome)
-            })
-            .collect(),
-        Ok(None) => {
-            let mut each = Vec::with_capacity(orders.len());
-            for (order_id, trace) in &orders {
-                let call = product.commit(*order_id);
-                let done = match trace {
-                    Some(id) => trace::scope(id.clone(), call).await,
-                    None => call.await,
-                };
-                each.push((*order_id, done.map_err(|e| format!("{e:#}"))));
-            }
-            each
-        }
-        Err(e) => {
-            let why = format!("{e:#}");
-            let failed = request
-                .commits
-                .iter()
-                .map(|c| (c.order_id, Err(why.clone())));
-            failed.collect()
-        }
-    };
-    answer_each(orders.iter().map(|(order_id, _)| *order_id), &answered)
+            });
+            each.collect()
+        })
+    });
+    let ids: Vec<(u64, Option<&TraceId>)> = orders.iter().map(|(o, t)| (*o, t.as_ref())).collect();
+    per_order(&ids, called, |i| product.commit(orders[i].0)).await
 }

@@ -185,6 +185,17 @@ impl CatalogCache {
     }
 }
 
+/// `ids` each once, in the order of their first appearance.
+fn distinct(ids: &[u64]) -> Vec<u64> {
+    let mut unique = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if !unique.contains(&id) {
+            unique.push(id);
+        }
+    }
+    unique
+}
+
 /// A value as the JSON sent for it.
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ProductError> {
     serde_json::to_vec(value)

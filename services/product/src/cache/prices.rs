@@ -6,8 +6,9 @@
 use mall_contracts::product::Price;
 use mysql_async::Pool;
 
+use super::stocked::in_order;
 use super::template::Template;
-use super::{to_json, CatalogCache};
+use super::{distinct, to_json, CatalogCache};
 use crate::error::ProductError;
 use crate::storage::products;
 
@@ -22,12 +23,7 @@ impl CatalogCache {
     /// [`Price`]. The ones not cached come from MySQL in one query and are cached; without
     /// the cache: MySQL.
     pub async fn prices(&self, pool: &Pool, ids: &[u64]) -> Result<Vec<u8>, ProductError> {
-        let mut unique = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if !unique.contains(&id) {
-                unique.push(id);
-            }
-        }
+        let unique = distinct(ids);
         if unique.is_empty() || !self.usable().await {
             return to_json(&load(pool, &unique).await?);
         }
@@ -76,7 +72,6 @@ impl CatalogCache {
 
 /// The live products among `ids` from MySQL, in the order of `ids`.
 async fn load(pool: &Pool, ids: &[u64]) -> Result<Vec<Price>, ProductError> {
-    let mut found = products::find_many(pool, ids).await?;
-    found.sort_by_key(|p| ids.iter().position(|&id| id == p.id));
+    let found = in_order(products::find_many(pool, ids).await?, ids);
     Ok(found.into_iter().map(Price::from).collect())
 }

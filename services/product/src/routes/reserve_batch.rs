@@ -3,7 +3,6 @@
 //! order's outcome is what `POST /internal/reservations` would answer it, and is logged
 //! under the trace id it came with, so every checkout's story shows its own reservation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::StatusCode;
@@ -13,6 +12,7 @@ use mall_contracts::product::{
 use mall_http::error::respond;
 use mall_http::filters::{json_body, json_reply as json, with_state};
 use mall_runtime::trace::TraceId;
+use mall_store::batched::in_key_order;
 use warp::reply::Response;
 use warp::Filter;
 
@@ -34,19 +34,23 @@ pub fn route(
 
 async fn reserve_batch(state: Arc<State>, body: ReservesRequest) -> Result<Response, ProductError> {
     let asked = parse(body).map_err(ProductError::validation)?;
-    let mut sorted: Vec<Reservation> = asked.iter().map(|(r, _)| r.clone()).collect();
-    sorted.sort_by_key(|r| r.order_id);
-    let done = reserve_many(&state.pool, &sorted).await?;
-    let mut by_id: HashMap<u64, Reserved> = sorted.iter().map(|r| r.order_id).zip(done).collect();
+    // Called by ascending order id (the order the reservation rows are locked in),
+    // answered in the order asked.
+    let done = in_key_order(
+        asked.iter().map(|(r, _)| r).collect(),
+        |r| r.order_id,
+        |sorted| reserve_many(&state.pool, sorted),
+    )
+    .await?;
     let batch = asked.len();
     let mut changed: Vec<u64> = Vec::new();
     let mut answers = Vec::with_capacity(batch);
-    for (r, trace) in asked {
-        let reserved = match by_id.remove(&r.order_id) {
-            Some(Reserved::Done(view)) => Reserve::Done(view),
-            Some(Reserved::OutOfStock { product_id }) => Reserve::OutOfStock { product_id },
+    for ((r, trace), done) in asked.into_iter().zip(done) {
+        let reserved = match done {
+            Reserved::Done(view) => Reserve::Done(view),
+            Reserved::OutOfStock { product_id } => Reserve::OutOfStock { product_id },
             // A replay: answered as the single call answers it (its items compared).
-            Some(Reserved::Exists) | None => reservations::reserve(&state.pool, &r).await?,
+            Reserved::Exists => reservations::reserve(&state.pool, &r).await?,
         };
         let order_id = r.order_id;
         let span = match &trace {

@@ -30,7 +30,7 @@ pub enum Reserved {
 #[instrument(skip_all, fields(orders = orders.len()))]
 pub async fn reserve_many(
     pool: &Pool,
-    orders: &[Reservation],
+    orders: Vec<&Reservation>,
 ) -> Result<Vec<Reserved>, mysql_async::Error> {
     let json: Vec<(u64, Vec<(u64, u32)>)> = orders
         .iter()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::local::Seen;
 use super::template::Template;
-use super::{to_json, CatalogCache};
+use super::{distinct, to_json, CatalogCache};
 use crate::error::ProductError;
 use crate::storage::products::{self, Product};
 
@@ -25,7 +25,7 @@ pub fn detail_name(id: u64) -> String {
 
 /// `products` in the order of `ids` (which holds each of them once): MySQL answers an
 /// `IN (…)` in its own order.
-fn in_order(mut products: Vec<Product>, ids: &[u64]) -> Vec<Product> {
+pub(super) fn in_order(mut products: Vec<Product>, ids: &[u64]) -> Vec<Product> {
     products.sort_by_key(|p| ids.iter().position(|&id| id == p.id));
     products
 }
@@ -103,12 +103,7 @@ impl CatalogCache {
     /// its current stock; the ones not cached come from MySQL in one query and are cached
     /// as detail entries. Without the cache: MySQL.
     pub async fn products(&self, pool: &Pool, ids: &[u64]) -> Result<Vec<u8>, ProductError> {
-        let mut unique = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if !unique.contains(&id) {
-                unique.push(id);
-            }
-        }
+        let unique = distinct(ids);
         let ids = unique.as_slice();
         if ids.is_empty() || !self.usable().await {
             return to_json(&in_order(products::find_many(pool, ids).await?, ids));
