@@ -164,7 +164,10 @@ impl<'a> Flow<'a> {
             Op::SetMarker { slot } => {
                 rt.set_marker(part, *slot).map_err(|err| Error::Failed(format!("nginx's marker for {name} could not be switched to {slot}: {err:#}")))?;
                 if !self.dry() {
-                    say::log(&format!("nginx sends {name} to {slot} (marker switched; no reload)"));
+                    // Each nginx worker looks the marker up again within MARKER_CACHE.
+                    let wait = crate::stack::nginx::MARKER_CACHE + std::time::Duration::from_millis(200);
+                    say::log(&format!("nginx sends {name} to {slot} (marker switched; no reload); {} ms for every worker to see it", wait.as_millis()));
+                    std::thread::sleep(wait);
                 }
                 Ok(())
             }

@@ -18,6 +18,10 @@ use crate::shell::{self, argv};
 /// edge image's list, so both runtimes render the one template alike.
 pub const TEMPLATE_VARS: [&str; 11] = mall_edge::VARS;
 
+/// How long an nginx worker may go on routing by a marker it looked up earlier: the
+/// template's `open_file_cache_valid`. A switch waits this long after writing a marker.
+pub const MARKER_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The template's values for the local stack; `user` is "<user> <group>".
 pub fn template_values(cfg: &StackConfig, user: &str) -> Vec<(&'static str, String)> {
     let (dir, logs) = (cfg.nginx_dir(), cfg.log_dir().join("nginx"));
@@ -232,6 +236,15 @@ mod tests {
         let sel = select("/v/nginx/upstreams");
         assert!(sel.contains("set $user_up user_blue;\nif (-f /v/nginx/upstreams/user.green) {\n    set $user_up user_green;\n}\n"));
         assert!(!sel.contains("gateway"));
+    }
+
+    #[test]
+    fn the_switch_waits_as_long_as_nginx_caches_a_marker() {
+        let template = include_str!("../../../../nginx/nginx.conf.template");
+        let valid = format!("open_file_cache_valid {}s;", MARKER_CACHE.as_secs());
+        assert_eq!(template.matches(&valid).count(), 1, "{valid}");
+        assert!(template.contains("open_file_cache_errors on;"));
+        assert_eq!(template.matches("open_file_cache").count(), 3);
     }
 
     #[test]
