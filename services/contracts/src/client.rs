@@ -5,16 +5,25 @@
 //! Service), or the callee's two slots, called directly, with the live one read per call
 //! from the marker the blue/green switch writes for nginx (`<markers>/<part>.green`
 //! exists: green, else blue; docs/runtime.md "Internal calls"). The caller then follows a
-//! switch at the same moment as nginx, from the same state, without the nginx hop.
+//! switch from the same state as nginx, without the nginx hop. The marker is looked up
+//! again at most [`MARKER_CACHE`] after the last lookup, not on every call: on compose's
+//! FUSE-backed container root a path lookup per call was a round trip to the FUSE daemon
+//! per path component, and queued behind the health checks' (docs/performance.md). The
+//! switch waits longer than that (and than nginx's own 1 s) before it counts on a marker.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use mall_runtime::trace;
+
+/// How long a caller goes on calling the slot it last read from the marker. The switch
+/// waits 1.2 s after writing a marker (tools/mall, `stack::nginx::MARKER_CACHE` + 200 ms).
+pub const MARKER_CACHE: Duration = Duration::from_millis(500);
 
 /// Where a callee is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +34,49 @@ pub enum Target {
     Slots {
         blue: String,
         green: String,
-        marker: PathBuf,
+        marker: Marker,
     },
+}
+
+/// The switch's marker of the callee, and what this process last read of it (shared by
+/// the clones of a client).
+#[derive(Clone, Debug)]
+pub struct Marker {
+    path: PathBuf,
+    valid: Duration,
+    seen: Arc<Mutex<Option<(Instant, bool)>>>,
+}
+
+impl PartialEq for Marker {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for Marker {}
+
+impl Marker {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            valid: MARKER_CACHE,
+            seen: Arc::default(),
+        }
+    }
+
+    /// Whether the marker exists: as last read, if that was less than `valid` ago.
+    fn green(&self) -> bool {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match *seen {
+            Some((at, green)) if now.saturating_duration_since(at) < self.valid => green,
+            _ => {
+                let green = self.path.exists();
+                *seen = Some((now, green));
+                green
+            }
+        }
+    }
 }
 
 impl Target {
@@ -52,7 +102,7 @@ impl Target {
                 Ok(Self::Slots {
                     blue: url(blue)?,
                     green: url(green)?,
-                    marker: dir.join(format!("{part}.green")),
+                    marker: Marker::new(dir.join(format!("{part}.green"))),
                 })
             }
         }
@@ -67,7 +117,7 @@ impl Target {
                 green,
                 marker,
             } => {
-                if marker.exists() {
+                if marker.green() {
                     green
                 } else {
                     blue
@@ -174,11 +224,30 @@ mod tests {
         assert_eq!(t.base(), "http://nginx:8081");
     }
 
+    /// `t` with its marker looked up on every call.
+    fn uncached(t: Target) -> Target {
+        match t {
+            Target::Slots {
+                blue,
+                green,
+                mut marker,
+            } => {
+                marker.valid = Duration::ZERO;
+                Target::Slots {
+                    blue,
+                    green,
+                    marker,
+                }
+            }
+            one => one,
+        }
+    }
+
     #[test]
-    fn two_slots_follow_the_switch_marker_per_call() {
+    fn two_slots_follow_the_switch_marker() {
         let dir = std::env::temp_dir().join(format!("mall-markers-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let t = Target::parse("cart", "http://a:1, http://b:2", Some(&dir)).unwrap();
+        let t = uncached(Target::parse("cart", "http://a:1, http://b:2", Some(&dir)).unwrap());
         assert_eq!(t.base(), "http://a:1", "no marker: blue");
         std::fs::write(dir.join("cart.green"), "live slot of cart: green").unwrap();
         assert_eq!(t.base(), "http://b:2", "marker: green");
@@ -189,6 +258,25 @@ mod tests {
             "http://a:1",
             "another part's marker is not this one's"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_switch_is_seen_within_the_marker_cache() {
+        let dir = std::env::temp_dir().join(format!("mall-markers-c-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = Target::parse("order", "http://a:1,http://b:2", Some(&dir)).unwrap();
+        let copy = t.clone();
+        let read = Instant::now();
+        assert_eq!(t.base(), "http://a:1");
+        std::fs::write(dir.join("order.green"), "").unwrap();
+        let cached = copy.base();
+        if read.elapsed() < MARKER_CACHE {
+            assert_eq!(cached, "http://a:1", "the clones share the last read");
+        }
+        std::thread::sleep(MARKER_CACHE.saturating_sub(read.elapsed()));
+        assert_eq!(copy.base(), "http://b:2", "seen within {MARKER_CACHE:?}");
+        assert_eq!(t.base(), "http://b:2");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

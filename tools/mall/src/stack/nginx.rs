@@ -19,7 +19,9 @@ use crate::shell::{self, argv};
 pub const TEMPLATE_VARS: [&str; 11] = mall_edge::VARS;
 
 /// How long an nginx worker may go on routing by a marker it looked up earlier: the
-/// template's `open_file_cache_valid`. A switch waits this long after writing a marker.
+/// template's `open_file_cache_valid`. A switch waits this long (and 200 ms more) after
+/// writing a marker; the services' own look at it is fresher (`mall_contracts::client::
+/// MARKER_CACHE`, 500 ms).
 pub const MARKER_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The template's values for the local stack; `user` is "<user> <group>".
