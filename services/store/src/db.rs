@@ -75,6 +75,18 @@ pub async fn conn(pool: &Pool) -> Result<mysql_async::Conn, mysql_async::Error> 
     }
 }
 
+/// Runs one writing statement on a connection from `pool` (autocommit); true when it
+/// changed exactly one row (a conditional move that found its row in the expected state).
+pub async fn changed_one<P>(pool: &Pool, sql: &str, params: P) -> Result<bool, mysql_async::Error>
+where
+    P: Into<mysql_async::Params> + Send,
+{
+    use mysql_async::prelude::Queryable;
+    let mut conn = conn(pool).await?;
+    conn.exec_drop(sql, params).await?;
+    Ok(conn.affected_rows() == 1)
+}
+
 /// A transaction on a connection from `pool`, with the same bound as [`conn`].
 pub async fn transaction(
     pool: &Pool,

@@ -158,8 +158,8 @@ async fn create_one(pool: &Pool, r: &NewRow) -> Result<Option<u64>, mysql_async:
 
 /// True when the move changed the payment (it was in `from`), as the procedure's ROW_COUNT().
 async fn settle_one(pool: &Pool, m: &SettleMove) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    conn.exec_drop(
+    mall_store::db::changed_one(
+        pool,
         "UPDATE payments SET status = ?, gateway_charge_id = ?, updated_at = ?
          WHERE id = ? AND status = ?",
         (
@@ -170,6 +170,5 @@ async fn settle_one(pool: &Pool, m: &SettleMove) -> Result<bool, mysql_async::Er
             m.from.as_str(),
         ),
     )
-    .await?;
-    Ok(conn.affected_rows() == 1)
+    .await
 }

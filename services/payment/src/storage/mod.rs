@@ -161,13 +161,12 @@ pub async fn claim_attempt(
     id: u64,
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    conn.exec_drop(
+    mall_store::db::changed_one(
+        pool,
         "UPDATE payments SET updated_at = ? WHERE id = ? AND status = ?",
         (now, id, Status::Pending.as_str()),
     )
-    .await?;
-    Ok(conn.affected_rows() == 1)
+    .await
 }
 
 /// `pending` → `status` with the gateway's charge id: the payment as settled (answered as
@@ -214,8 +213,8 @@ pub async fn decline_untouched(
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
     let from = prior(Status::Declined, Status::Pending)?;
-    let mut conn = mall_store::db::conn(pool).await?;
-    conn.exec_drop(
+    mall_store::db::changed_one(
+        pool,
         "UPDATE payments SET status = ?, updated_at = ?
          WHERE id = ? AND status = ? AND updated_at = ?",
         (
@@ -226,8 +225,7 @@ pub async fn decline_untouched(
             seen_updated_at,
         ),
     )
-    .await?;
-    Ok(conn.affected_rows() == 1)
+    .await
 }
 
 /// `approved` → `refunded`; false when it was not approved (refunded already).
@@ -238,13 +236,12 @@ pub async fn mark_refunded(
     now: NaiveDateTime,
 ) -> Result<bool, mysql_async::Error> {
     let from = prior(Status::Refunded, Status::Approved)?;
-    let mut conn = mall_store::db::conn(pool).await?;
-    conn.exec_drop(
+    mall_store::db::changed_one(
+        pool,
         "UPDATE payments SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
         (Status::Refunded.as_str(), now, id, from.as_str()),
     )
-    .await?;
-    Ok(conn.affected_rows() == 1)
+    .await
 }
 
 /// The status a move to `to` starts from, as `PaymentStatus::comes_from` says, checked to be

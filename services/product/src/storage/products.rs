@@ -112,13 +112,12 @@ pub async fn update(
 
 #[instrument(skip_all, fields(product_id = id))]
 pub async fn soft_delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    conn.exec_drop(
+    mall_store::db::changed_one(
+        pool,
         "UPDATE products SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
         (now_naive(), now_naive(), id),
     )
-    .await?;
-    Ok(conn.affected_rows() == 1)
+    .await
 }
 
 #[instrument(skip_all, fields(product_id = id))]
