@@ -22,7 +22,8 @@ use lines::item;
 pub use lines::{set_items, Item};
 pub use list::{page, stats};
 pub use status::{
-    insert_at, insert_many, transition, transition_at, transition_many, Create, Move, NewOrder,
+    insert_at, insert_many, insert_one, transition, transition_at, transition_many, Create, Move,
+    NewOrder,
 };
 
 pub const MIGRATIONS: &[mall_store::db::Migration] = &[

@@ -145,24 +145,59 @@ pub enum Transition {
     Refused(String),
 }
 
-/// `reserved` → `committed` (idempotent), in one round trip: the procedure
-/// `reservation_commit_v1` (migrations/0003).
+/// `reserved` → `committed` (idempotent): [`commit_one`].
 #[instrument(skip_all, fields(order_id))]
 pub async fn commit(pool: &Pool, order_id: u64) -> Result<Transition, mysql_async::Error> {
-    let row: answers::CommitRow =
-        call_move(pool, "CALL reservation_commit_v1(?, ?)", order_id).await?;
-    Ok(match answers::committed(row)? {
+    Ok(match commit_one(pool, order_id).await? {
         Moved::Applied | Moved::AlreadyDone => Transition::Done(Some(Status::Committed)),
         Moved::Refused(status) => refused(status),
         Moved::NotFound => Transition::NotFound,
     })
 }
 
+/// `reserved` → `committed` as the procedure `reservation_commit_v1` (migrations/0003)
+/// does it, in its two statements sent as they are: the conditional UPDATE, committed on
+/// its own; only when it changed nothing, the status read to say why (a concurrent move
+/// after the UPDATE can only have gone forward, which the answer then names). A CALL
+/// costs MariaDB about 65 µs more than the statement alone (docs/performance.md), and 9
+/// in 10 checkouts end after the UPDATE. The answer is checked against the domain's rule
+/// as the procedure's is (`answers::committed`).
+async fn commit_one(pool: &Pool, order_id: u64) -> Result<Moved, mysql_async::Error> {
+    let moved = mall_store::db::changed_one(
+        pool,
+        "UPDATE reservations SET status = 'committed', updated_at = ?
+         WHERE order_id = ? AND status = 'reserved'",
+        (now_naive(), order_id),
+    )
+    .await?;
+    if moved {
+        return answers::committed(("moved".into(), Some("committed".into())));
+    }
+    let mut conn = mall_store::db::conn(pool).await?;
+    let status: Option<String> = conn
+        .exec_first(
+            "SELECT status FROM reservations WHERE order_id = ?",
+            (order_id,),
+        )
+        .await?;
+    let outcome = match status.as_deref() {
+        None => "not_found",
+        Some("committed") => "unchanged",
+        Some(_) => "refused",
+    };
+    answers::committed((outcome.into(), status))
+}
+
 /// [`commit`] for each of `order_ids` (ascending, distinct), in one round trip and one
 /// transaction: the procedure `reservation_commit_many_v2` (migrations/0005). The
-/// outcomes are in the order of `order_ids`, each checked against the domain's rule.
+/// outcomes are in the order of `order_ids`, each checked against the domain's rule. One
+/// id is [`commit_one`], which costs MariaDB less than the batch procedure's transaction
+/// around one item.
 #[instrument(skip_all, fields(orders = order_ids.len()))]
 pub async fn commit_many(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
+    if let [id] = order_ids {
+        return Ok(vec![commit_one(pool, *id).await?]);
+    }
     let ids = serde_json::to_string(order_ids).map_err(|e| mysql_async::Error::Other(e.into()))?;
     let rows: Vec<(u64, String, Option<String>)> = mall_store::batched::call(
         pool,

@@ -142,6 +142,66 @@ async fn a_batch_commit_does_for_each_order_what_the_domain_says_in_one_call() {
     }
 }
 
+/// A batch of one commit is sent as the procedure's statements on their own (storage's
+/// `commit_one`), a batch of two as the procedure: from every status (and for an order
+/// never reserved), both answer and store the same, which is what the domain says.
+#[tokio::test]
+async fn a_lone_commit_does_what_a_batched_one_does_from_every_status() {
+    let app = spawn_app().await;
+    let p = product(&app, "P", 100, 50).await;
+    let mut conn = connect(&app).await;
+    let commits = |ids: Vec<u64>| {
+        let body = serde_json::json!({"commits": ids.iter().map(|id| serde_json::json!({"order_id": id})).collect::<Vec<_>>()});
+        let r = app
+            .http
+            .post(app.url("/internal/reservations/commits"))
+            .json(&body)
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()["commits"].clone()
+        }
+    };
+    let mut order_id = 100;
+    for from in Status::ALL.map(Some).into_iter().chain([None]) {
+        let (alone, batched, other) = (order_id + 1, order_id + 2, order_id + 3);
+        order_id += 3;
+        if let Some(from) = from {
+            for id in [alone, batched, other] {
+                put(&mut conn, id, from.as_str(), p).await;
+            }
+        }
+
+        let lone = commits(vec![alone]).await;
+        let pair = commits(vec![batched, other]).await;
+
+        let case = format!("from {from:?}");
+        let without_id = |v: &serde_json::Value| {
+            let mut v = v.clone();
+            v.as_object_mut().unwrap().remove("order_id");
+            v
+        };
+        assert_eq!(
+            without_id(&lone[0]),
+            without_id(&pair[0]),
+            "{case}: {lone} {pair}"
+        );
+        let want = match from.map(|s| Move::Commit.effect_on(s)) {
+            None => "not_found",
+            Some(MoveEffect::Applies | MoveEffect::AlreadyDone) => "committed",
+            Some(MoveEffect::Refused) => "refused",
+        };
+        assert_eq!(lone[0]["outcome"], want, "{case}: {lone}");
+        assert_eq!(
+            stored(&mut conn, alone).await.map(|s| s.0),
+            stored(&mut conn, batched).await.map(|s| s.0),
+            "{case}: stored"
+        );
+    }
+    assert_eq!(stocks(&mut conn, &[p]).await, [50], "commits move no stock");
+}
+
 #[tokio::test]
 async fn a_status_outside_the_domain_moves_nowhere_and_the_service_errs() {
     let app = spawn_app().await;
@@ -163,6 +223,12 @@ async fn a_status_outside_the_domain_moves_nowhere_and_the_service_errs() {
             };
             let r = app.http.post(app.url(&path)).send().await.unwrap();
             assert_eq!(r.status(), 500, "{path}: an unknown status is an error");
+            if m == Move::Commit {
+                let body = serde_json::json!({"commits": [{"order_id": order_id}]});
+                let path = app.url("/internal/reservations/commits");
+                let r = app.http.post(path).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 500, "a lone commit too: {status}");
+            }
         }
     }
 }
