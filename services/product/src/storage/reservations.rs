@@ -96,12 +96,7 @@ pub async fn find(
     order_id: u64,
 ) -> Result<Option<ReservationView>, mysql_async::Error> {
     let mut conn = mall_store::db::conn(pool).await?;
-    let status: Option<String> = conn
-        .exec_first(
-            "SELECT status FROM reservations WHERE order_id = ?",
-            (order_id,),
-        )
-        .await?;
+    let status = stored_status(&mut conn, order_id).await?;
     let Some(status) = status.as_deref().map(answers::stored).transpose()? else {
         return Ok(None);
     };
@@ -119,6 +114,18 @@ pub async fn find(
         status,
         items,
     }))
+}
+
+/// The reservation's status as stored (`None`: no reservation of this order).
+async fn stored_status(
+    conn: &mut Conn,
+    order_id: u64,
+) -> Result<Option<String>, mysql_async::Error> {
+    conn.exec_first(
+        "SELECT status FROM reservations WHERE order_id = ?",
+        (order_id,),
+    )
+    .await
 }
 
 /// A reserved line as read: product_id, quantity, name, price, currency.
@@ -174,12 +181,7 @@ async fn commit_one(pool: &Pool, order_id: u64) -> Result<Moved, mysql_async::Er
         return answers::committed(("moved".into(), Some("committed".into())));
     }
     let mut conn = mall_store::db::conn(pool).await?;
-    let status: Option<String> = conn
-        .exec_first(
-            "SELECT status FROM reservations WHERE order_id = ?",
-            (order_id,),
-        )
-        .await?;
+    let status = stored_status(&mut conn, order_id).await?;
     let outcome = match status.as_deref() {
         None => "not_found",
         Some("committed") => "unchanged",
