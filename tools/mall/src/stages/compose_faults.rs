@@ -34,6 +34,47 @@ fn ok(url: &str, extra: &[&str]) -> bool {
     host::curl(&args, 5).is_some_and(|(status, _, _)| status == 200)
 }
 
+/// Placeholder containers on `net` until one holds `old` (freed by the stopped container),
+/// so the next container there gets another address; their ids, to remove. `--ip` needs a
+/// network with a configured subnet, which compose's is not: then Docker gives each new
+/// container the lowest free address, and addresses freed below `old` (the idle slots,
+/// stopped after `up`) are taken first, one placeholder each (at most 32).
+fn hold_address(ctx: &Ctx, net: &str, image: &str, old: &str) -> Vec<String> {
+    let run = |ip: Option<&str>| {
+        let mut args = vec!["run", "-d", "--rm", "--network", net];
+        if let Some(ip) = ip {
+            args.extend(["--ip", ip]);
+        }
+        args.extend(["--entrypoint", "sleep", image, "120"]);
+        docker(ctx, &args)
+    };
+    let pinned = run(Some(old));
+    if !pinned.is_empty() {
+        return vec![pinned];
+    }
+    let mut held = Vec::new();
+    for _ in 0..32 {
+        let id = run(None);
+        if id.is_empty() {
+            break;
+        }
+        let ip = docker(
+            ctx,
+            &[
+                "inspect",
+                "-f",
+                "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                &id,
+            ],
+        );
+        held.push(id);
+        if ip == old {
+            break;
+        }
+    }
+    held
+}
+
 /// product-blue recreated with another address (a placeholder takes its old one
 /// meanwhile); nginx reaches the new container within seconds, with the same workers.
 pub fn new_address(ctx: &Ctx, p: &Project) -> Result<(), Error> {
@@ -52,39 +93,7 @@ pub fn new_address(ctx: &Ctx, p: &Project) -> Result<(), Error> {
     if !p.quiet(ctx, &["stop", "-t", "10", "product-blue"]) {
         return Err(Error::Failed("faults: could not stop product-blue".into()));
     }
-    let image = format!("mall/product-service:{}", p.tag);
-    let mut placeholder = docker(
-        ctx,
-        &[
-            "run",
-            "-d",
-            "--rm",
-            "--network",
-            &net,
-            "--ip",
-            &old,
-            "--entrypoint",
-            "sleep",
-            &image,
-            "120",
-        ],
-    );
-    if placeholder.is_empty() {
-        placeholder = docker(
-            ctx,
-            &[
-                "run",
-                "-d",
-                "--rm",
-                "--network",
-                &net,
-                "--entrypoint",
-                "sleep",
-                &image,
-                "120",
-            ],
-        );
-    }
+    let placeholders = hold_address(ctx, &net, &format!("mall/product-service:{}", p.tag), &old);
     let recreated = p.quiet(
         ctx,
         &[
@@ -96,8 +105,8 @@ pub fn new_address(ctx: &Ctx, p: &Project) -> Result<(), Error> {
             "product-blue",
         ],
     );
-    if !placeholder.is_empty() {
-        docker(ctx, &["rm", "-f", &placeholder]);
+    for id in &placeholders {
+        docker(ctx, &["rm", "-f", id]);
     }
     if !recreated {
         return Err(Error::Failed(
@@ -122,7 +131,8 @@ pub fn new_address(ctx: &Ctx, p: &Project) -> Result<(), Error> {
         return Err(Error::Failed("nginx's workers changed (a reload?)".into()));
     }
     say::log(&format!(
-        "faults: product-blue recreated at {new} (was {old}); nginx reached it without a reload"
+        "faults: product-blue recreated at {new} (was {old}, held by {} placeholder(s)); nginx reached it without a reload",
+        placeholders.len()
     ));
     Ok(())
 }
