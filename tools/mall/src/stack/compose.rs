@@ -12,7 +12,8 @@ use super::config::StackConfig;
 use super::table::STACK_PARTS;
 use super::Stack;
 use crate::host::{self, compose as hc};
-use crate::runtime::compose::env_file_text;
+use crate::parts::Slot;
+use crate::runtime::compose::{env_file_text, LIVE_SLOTS_SCRIPT};
 use crate::runtime::http;
 use crate::shell::{self, argv, Argv};
 use crate::{say, Error};
@@ -152,23 +153,19 @@ impl ComposeStack {
             .filter(|p| p.slots)
             .map(|p| p.name)
             .collect();
-        let script = r#"for p in "$@"; do
-            if test -e "/etc/nginx/upstreams/$p.green"; then echo "$p-blue"; else echo "$p-green"; fi
-        done"#;
-        let mut words = vec!["exec", "-T", "nginx", "sh", "-c", script, "sh"];
+        let mut words = vec!["exec", "-T", "nginx", "sh", "-c", LIVE_SLOTS_SCRIPT, "sh"];
         words.extend(&parts);
-        let idle = shell::read(&self.compose(&words)?)
+        let live = shell::read(&self.compose(&words)?)
             .ok_or_else(|| Error::Failed("could not read the slot markers in nginx".into()))?;
-        let idle: Vec<&str> = idle.split_whitespace().collect();
-        if idle.len() != parts.len() {
-            return Err(Error::Failed(format!(
-                "nginx named {} idle slots for {} parts",
-                idle.len(),
-                parts.len()
-            )));
-        }
+        let idle: Vec<String> = parts
+            .iter()
+            .zip(live.lines().map(Slot::parse))
+            .map(|(part, slot)| slot.map(|s| format!("{part}-{}", s.other())))
+            .collect::<Option<_>>()
+            .filter(|idle: &Vec<String>| idle.len() == parts.len())
+            .ok_or_else(|| Error::Failed(format!("nginx's answer for the live slots: {live:?}")))?;
         let mut words = vec!["stop", "-t", "30"];
-        words.extend(&idle);
+        words.extend(idle.iter().map(String::as_str));
         let stop = self.compose(&words)?;
         say::log(&format!("stopping the idle slots ({})", idle.join(" ")));
         if !shell::status(&stop)? {

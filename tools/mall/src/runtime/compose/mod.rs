@@ -21,6 +21,14 @@ use crate::parts::{Part, Slot};
 use crate::shell::{self, argv, Argv, Runner};
 use crate::Error;
 
+/// `sh -c` in the nginx container: the live slot (`blue` or `green`) of each part named as
+/// an argument, one per line, from the switch's markers; exit 2 when the container has no
+/// slot files (not the current compose file's nginx).
+pub const LIVE_SLOTS_SCRIPT: &str = r#"test -f /etc/nginx/upstreams/select.inc || exit 2
+for p in "$@"; do
+    if test -e "/etc/nginx/upstreams/$p.green"; then echo green; else echo blue; fi
+done"#;
+
 /// Inside the containers every service listens on 8080, nginx's internal listener on 8081.
 const SLOT_PORT: u16 = 8080;
 const NGINX_INTERNAL: u16 = 8081;

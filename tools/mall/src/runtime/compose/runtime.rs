@@ -50,8 +50,7 @@ impl Runtime for Compose {
             // Nothing is asked of Docker in a dry run: the record, or compose's default.
             return Ok(record.live().unwrap_or(Slot::Blue));
         }
-        let script = r#"test -f /etc/nginx/upstreams/select.inc || exit 2
-            if test -e "/etc/nginx/upstreams/$1.green"; then echo green; else echo blue; fi"#;
+        let script = super::LIVE_SLOTS_SCRIPT;
         let out = shell::read(&self.exec("nginx", &["sh", "-c", script, "sh", part.name]))
             .context("could not read the slot markers in the nginx container (is it the current compose file's?)")?;
         Slot::parse(out.trim()).context("the nginx container answered neither blue nor green")
