@@ -3,10 +3,9 @@
 //! (two at most) goes together in the next, sorted by the key of the rows it locks, one
 //! round trip and one commit (`mall_runtime::batch`). Each caller still waits for its own
 //! outcome, so the order's steps keep their order. A batch of one is the single
-//! procedure (`order_create_v2`, `order_transition`: scalar parameters), which costs
-//! MariaDB less than the batch procedure unpacking one item from JSON (docs/performance.md).
+//! procedure (`order_create_v2`, `order_transition`: `one_or_many`).
 
-use mall_store::batched::{DbBatcher, SharedError};
+use mall_store::batched::{one_or_many, DbBatcher, SharedError};
 use mysql_async::Pool;
 
 use super::status::{insert_many, insert_one, transition_at, transition_many, Create, Move};
@@ -26,10 +25,8 @@ impl Creates {
             move |orders: Vec<Create>| {
                 let pool = pool.clone();
                 async move {
-                    match orders.as_slice() {
-                        [o] => Ok(vec![insert_one(&pool, o).await?]),
-                        _ => insert_many(&pool, &orders).await,
-                    }
+                    let one = |o| insert_one(&pool, o);
+                    one_or_many(&orders, one, |all| insert_many(&pool, all)).await
                 }
             },
         ))
@@ -55,12 +52,8 @@ impl Moves {
             move |moves: Vec<Move>| {
                 let pool = pool.clone();
                 async move {
-                    match moves.as_slice() {
-                        [m] => Ok(vec![
-                            transition_at(&pool, m.order_id, m.change, m.at).await?,
-                        ]),
-                        _ => transition_many(&pool, &moves).await,
-                    }
+                    let one = |m: &Move| transition_at(&pool, m.order_id, m.change, m.at);
+                    one_or_many(&moves, one, |all| transition_many(&pool, all)).await
                 }
             },
         ))

@@ -8,7 +8,7 @@
 
 use chrono::NaiveDateTime;
 use mall_runtime::time::sql_datetime;
-use mall_store::batched::{DbBatcher, SharedError};
+use mall_store::batched::{one_or_many, DbBatcher, SharedError};
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 
@@ -75,9 +75,15 @@ async fn create_many(
     pool: Pool,
     rows: Vec<NewRow>,
 ) -> Result<Vec<Option<u64>>, mysql_async::Error> {
-    if let [row] = rows.as_slice() {
-        return Ok(vec![create_one(&pool, row).await?]);
-    }
+    one_or_many(
+        &rows,
+        |r| create_one(&pool, r),
+        |all| create_call(&pool, all),
+    )
+    .await
+}
+
+async fn create_call(pool: &Pool, rows: &[NewRow]) -> Result<Vec<Option<u64>>, mysql_async::Error> {
     let json: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
@@ -88,7 +94,7 @@ async fn create_many(
         })
         .collect();
     let rows_back = mall_store::batched::call(
-        &pool,
+        pool,
         "CALL payment_create_many_v2(?, ?)",
         vec![
             serde_json::Value::Array(json).to_string().into(),
@@ -102,9 +108,15 @@ async fn create_many(
 }
 
 async fn settle_many(pool: Pool, moves: Vec<SettleMove>) -> Result<Vec<bool>, mysql_async::Error> {
-    if let [m] = moves.as_slice() {
-        return Ok(vec![settle_one(&pool, m).await?]);
-    }
+    one_or_many(
+        &moves,
+        |m| settle_one(&pool, m),
+        |all| settle_call(&pool, all),
+    )
+    .await
+}
+
+async fn settle_call(pool: &Pool, moves: &[SettleMove]) -> Result<Vec<bool>, mysql_async::Error> {
     let json: Vec<serde_json::Value> = moves
         .iter()
         .map(|m| {
@@ -115,7 +127,7 @@ async fn settle_many(pool: Pool, moves: Vec<SettleMove>) -> Result<Vec<bool>, my
         })
         .collect();
     let rows = mall_store::batched::call(
-        &pool,
+        pool,
         "CALL payment_settle_many_v2(?)",
         vec![serde_json::Value::Array(json).to_string().into()],
         moves.iter().map(|m| m.id),
@@ -125,10 +137,9 @@ async fn settle_many(pool: Pool, moves: Vec<SettleMove>) -> Result<Vec<bool>, my
     Ok(rows.into_iter().map(|(_, changed)| changed == 1).collect())
 }
 
-// A batch of one is the procedure's statement on its own, in autocommit: the same row
-// and the same answer, one statement and one commit. MariaDB spends ~125 µs of CPU on
-// the INSERT alone against ~200 µs on the procedure with one item (its JSON unpacking;
-// docs/performance.md, session 13), and at a shopper mix's rate most batches hold one.
+// A batch of one (`one_or_many`) is the procedure's statement on its own, in autocommit:
+// the same row and the same answer, one statement and one commit. MariaDB spends ~125 µs
+// of CPU on the INSERT alone against ~200 µs on the procedure with one item.
 
 /// The new payment's id, or `None` when the order has one (a duplicate key, as the
 /// procedure's handler for 1062).

@@ -193,13 +193,14 @@ async fn commit_one(pool: &Pool, order_id: u64) -> Result<Moved, mysql_async::Er
 /// [`commit`] for each of `order_ids` (ascending, distinct), in one round trip and one
 /// transaction: the procedure `reservation_commit_many_v2` (migrations/0005). The
 /// outcomes are in the order of `order_ids`, each checked against the domain's rule. One
-/// id is [`commit_one`], which costs MariaDB less than the batch procedure's transaction
-/// around one item.
+/// id is [`commit_one`] (`mall_store::batched::one_or_many`).
 #[instrument(skip_all, fields(orders = order_ids.len()))]
 pub async fn commit_many(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
-    if let [id] = order_ids {
-        return Ok(vec![commit_one(pool, *id).await?]);
-    }
+    let one = |id: &u64| commit_one(pool, *id);
+    mall_store::batched::one_or_many(order_ids, one, |ids| commit_call(pool, ids)).await
+}
+
+async fn commit_call(pool: &Pool, order_ids: &[u64]) -> Result<Vec<Moved>, mysql_async::Error> {
     let ids = serde_json::to_string(order_ids).map_err(|e| mysql_async::Error::Other(e.into()))?;
     let rows: Vec<(u64, String, Option<String>)> = mall_store::batched::call(
         pool,
