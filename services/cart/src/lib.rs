@@ -1,7 +1,7 @@
 //! The cart service: a shopper's cart in MySQL (the source of truth) with a Redis read
-//! cache invalidated on every write; names and prices come from the catalog at read time,
-//! so an admin's price change shows in every cart at once and a deleted product simply
-//! drops out.
+//! cache invalidated on every write; names and prices come from the catalog at read time
+//! (from a copy in memory that the catalog's change feed keeps current: [`catalog`]), so an
+//! admin's price change shows in every cart at once and a deleted product simply drops out.
 
 mod catalog;
 pub mod config;
@@ -13,6 +13,7 @@ mod storage;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mall_http::ops::Metrics;
 use mall_http::server::{serve_and_close, App};
@@ -39,17 +40,18 @@ pub async fn run(
     let base = &config.base;
     let pool = mall_store::db::open(&base.database_url, storage::MIGRATIONS).await?;
     let redis = Redis::new(&base.redis_url, &base.redis_prefix)?;
+    let metrics = Arc::new(Metrics::new(&base.info)?);
+    let catalog = Catalog::new(config.product.clone(), &metrics.registry)?;
+    // Followed while the service runs: the copy of the prices is used only while it is.
+    let feed = tokio::spawn(catalog.clone().follow(redis.clone()));
+    catalog.wait_subscribed(Duration::from_secs(2)).await;
     let state = Arc::new(State {
         carts: Carts::new(pool.clone(), redis.clone(), config.cache_ttl_secs),
-        catalog: Catalog::new(config.product.clone())?,
+        catalog,
         max_lines: config.max_lines,
     });
-    let app = App::new(
-        base,
-        routes::routes(state),
-        &pool,
-        &redis,
-        Arc::new(Metrics::new(&base.info)?),
-    );
-    serve_and_close(app, pool, listener, shutdown).await
+    let app = App::new(base, routes::routes(state), &pool, &redis, metrics);
+    let served = serve_and_close(app, pool, listener, shutdown).await;
+    feed.abort();
+    served
 }

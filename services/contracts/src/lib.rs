@@ -7,12 +7,14 @@
 //!
 //! | callee | calls | client |
 //! |---|---|---|
-//! | product | products by id, stats, reserve, commit, release | [`product::ProductClient`] |
+//! | product | products by id, prices (cached or read fresh), stats, reserve, commit, release | [`product::ProductClient`] |
+//! | (feed) | the catalog's changes, published by product on Redis | [`catalog_changes`] |
 //! | cart | a user's priced cart, clear it | [`cart::CartClient`] |
 //! | payment | charge, the payment of an order, refund | [`payment::PaymentClient`] |
 //! | user | stats | [`user::UserClient`] |
 
 pub mod cart;
+pub mod catalog_changes;
 pub mod client;
 pub mod payment;
 pub mod product;

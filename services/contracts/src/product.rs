@@ -5,6 +5,7 @@ use anyhow::Context as _;
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog_changes::{FRESH_ANSWER, FRESH_REQUEST};
 use crate::client::ServiceClient;
 
 /// A product as the API shows it (the public answer, and the internal lookup's items).
@@ -164,21 +165,39 @@ impl ProductClient {
     /// (deleted or unknown ids are simply absent). A product slot from before the price
     /// route answers it 404: then the full lookup ([`products`](Self::products)).
     pub async fn prices(&self, ids: &[u64]) -> anyhow::Result<Vec<Price>> {
+        Ok(self.price_lookup(ids, false).await?.0)
+    }
+
+    /// [`prices`](Self::prices) read from the product database, not from a cache, for a
+    /// caller that keeps a copy. The flag says whether the answer says it was (a product
+    /// build from before [`FRESH_REQUEST`] answers from its cache and does not say so).
+    pub async fn fresh_prices(&self, ids: &[u64]) -> anyhow::Result<(Vec<Price>, bool)> {
+        self.price_lookup(ids, true).await
+    }
+
+    async fn price_lookup(&self, ids: &[u64], fresh: bool) -> anyhow::Result<(Vec<Price>, bool)> {
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), true));
         }
         let path = format!("/internal/products/prices?ids={}", id_list(ids));
-        let resp = self
-            .0
-            .request(Method::GET, &path)
+        let mut request = self.0.request(Method::GET, &path);
+        if fresh {
+            request = request.header(FRESH_REQUEST.0, FRESH_REQUEST.1);
+        }
+        let resp = request
             .send()
             .await
             .with_context(|| format!("while calling GET {path}"))?;
         if resp.status() == StatusCode::NOT_FOUND {
             let full = self.products(ids).await?;
-            return Ok(full.into_iter().map(Price::from).collect());
+            return Ok((full.into_iter().map(Price::from).collect(), false));
         }
-        ServiceClient::decode(resp, &path).await
+        let read_fresh = fresh
+            && resp
+                .headers()
+                .get(FRESH_ANSWER.0)
+                .is_some_and(|v| v.as_bytes() == FRESH_ANSWER.1.as_bytes());
+        Ok((ServiceClient::decode(resp, &path).await?, read_fresh))
     }
 
     pub async fn stats(&self) -> anyhow::Result<ProductStats> {

@@ -77,7 +77,7 @@ async fn set(
     }
     let mut known = state
         .catalog
-        .products(&asked)
+        .prices(&asked)
         .await
         .map_err(CartError::CatalogUnavailable)?;
     let Some(product) = known.get(&product_id) else {
@@ -122,7 +122,7 @@ async fn set(
         known.extend(
             state
                 .catalog
-                .products(&unasked)
+                .prices(&unasked)
                 .await
                 .map_err(CartError::CatalogUnavailable)?,
         );

@@ -28,7 +28,7 @@ pub fn routes(state: Arc<State>) -> BoxedFilter<(Response,)> {
 pub async fn priced(catalog: &Catalog, lines: &[Line]) -> Result<CartView, CartError> {
     let ids: Vec<u64> = lines.iter().map(|l| l.product_id).collect();
     let products = catalog
-        .products(&ids)
+        .prices(&ids)
         .await
         .map_err(CartError::CatalogUnavailable)?;
     price(lines, &products).map_err(CartError::validation)

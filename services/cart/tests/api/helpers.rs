@@ -176,6 +176,24 @@ impl TestApp {
         assert_eq!(r.status(), 204);
     }
 
+    /// Waits until the product service no longer answers (after
+    /// [`stop_product_service`](Self::stop_product_service)).
+    pub async fn wait_product_down(&self) {
+        for _ in 0..100 {
+            if self
+                .http
+                .get(format!("{}/health", self.product))
+                .send()
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the product service still answers");
+    }
+
     /// Stops the product service (its database stays until the test ends).
     pub fn stop_product_service(&mut self) {
         if let Some(mut p) = self.product_svc.take() {

@@ -36,10 +36,11 @@ use prometheus::IntCounter;
 use serde::Serialize;
 
 use crate::error::ProductError;
-use feed::Change;
 use local::Local;
+use mall_contracts::catalog_changes::{self as changes, Change};
 use template::Template;
 
+pub use prices::fresh_prices;
 pub use stocked::detail_name;
 
 const GENERATION: &str = "catalog:gen";
@@ -86,7 +87,7 @@ impl CatalogCache {
             registry.register(Box::new(counter.clone()))?;
         }
         Ok(Self {
-            channel: redis.key("catalog:changes"),
+            channel: redis.key(changes::CHANNEL),
             redis,
             origin: rand_origin(),
             local: Arc::new(Local::new(Duration::from_secs(ttl_secs))),
@@ -178,7 +179,7 @@ impl CatalogCache {
         mut pipe: redis::Pipeline,
         change: &Change,
     ) -> Result<(), redis::RedisError> {
-        pipe.publish(&self.channel, feed::message(self.origin, change))
+        pipe.publish(&self.channel, changes::message(self.origin, change))
             .ignore();
         let mut conn = self.redis.conn();
         pipe.query_async::<()>(&mut conn).await

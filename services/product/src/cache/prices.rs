@@ -70,6 +70,13 @@ impl CatalogCache {
     }
 }
 
+/// [`CatalogCache::prices`] read from MySQL whatever is cached: for a caller that keeps a
+/// copy (the cart), which must not fill it from a cache that may not have heard of a
+/// change yet.
+pub async fn fresh_prices(pool: &Pool, ids: &[u64]) -> Result<Vec<u8>, ProductError> {
+    to_json(&load(pool, &distinct(ids)).await?)
+}
+
 /// The live products among `ids` from MySQL, in the order of `ids`.
 async fn load(pool: &Pool, ids: &[u64]) -> Result<Vec<Price>, ProductError> {
     let found = in_order(products::find_many(pool, ids).await?, ids);

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use http::StatusCode;
+use mall_contracts::catalog_changes::{FRESH_ANSWER, FRESH_REQUEST};
 use mall_contracts::product::{
     CommitOutcome, CommitsAnswer, CommitsRequest, Committed, OutOfStock, ProductStats, MAX_COMMITS,
 };
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use warp::reply::Response;
 use warp::Filter;
 
+use crate::cache::fresh_prices;
 use crate::domain::{Reservation, ReservationMove, ReservationStatus, ReserveBody};
 use crate::error::ProductError;
 use crate::storage::products;
@@ -63,7 +65,8 @@ pub fn routes(
         .and(warp::get())
         .and(with_state(state.clone()))
         .and(warp::query::<IdsQuery>())
-        .and_then(|s, q| async move { respond(prices(s, q).await) });
+        .and(warp::header::optional::<String>(FRESH_REQUEST.0))
+        .and_then(|s, q, c| async move { respond(prices(s, q, c).await) });
     let stats = warp::path!("internal" / "products" / "stats")
         .and(warp::get())
         .and(with_state(state))
@@ -110,8 +113,23 @@ async fn lookup(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError
 }
 
 /// Name, price and currency only: what the cart and a checkout need (no stock to read).
-async fn prices(state: Arc<State>, q: IdsQuery) -> Result<Response, ProductError> {
-    let prices = state.cache.prices(&state.pool, &q.ids()?).await?;
+/// Asked with `Cache-Control: no-cache` (the cart filling its copy), read from MySQL, and
+/// the answer says so.
+async fn prices(
+    state: Arc<State>,
+    q: IdsQuery,
+    cache_control: Option<String>,
+) -> Result<Response, ProductError> {
+    let ids = q.ids()?;
+    if cache_control.is_some_and(|c| c.split(',').any(|d| d.trim() == FRESH_REQUEST.1)) {
+        let mut reply = json_bytes_reply(StatusCode::OK, fresh_prices(&state.pool, &ids).await?);
+        reply.headers_mut().insert(
+            FRESH_ANSWER.0,
+            http::HeaderValue::from_static(FRESH_ANSWER.1),
+        );
+        return Ok(reply);
+    }
+    let prices = state.cache.prices(&state.pool, &ids).await?;
     Ok(json_bytes_reply(StatusCode::OK, prices))
 }
 

@@ -136,3 +136,42 @@ async fn the_price_lookup_refuses_what_is_not_a_list_of_ids() {
         assert_eq!(body["error"]["code"], "validation_failed", "{query}");
     }
 }
+
+/// What the cart keeps a copy of must come from the database, not from a product
+/// process's cache that may not have heard of a change yet: asked with `Cache-Control:
+/// no-cache`, the lookup reads MySQL and says so; asked without, it answers from the cache.
+#[tokio::test]
+async fn a_fresh_price_lookup_reads_mysql_and_says_so() {
+    use mall_contracts::product::{Price, ProductClient};
+    use mall_contracts::ServiceClient;
+
+    let app = spawn_app().await;
+    let kettle = app.create("Kettle", 30000, 5, "Kitchen").await;
+    let k = id_of(&kettle);
+    assert_eq!(prices(&app, &[k]).await, json!([price_of(&kettle)]));
+    // A change nobody announced (a manual fix in MySQL): the cache does not know it.
+    app.rows_in_mysql::<u8>("UPDATE products SET price = 31000 WHERE id = ?", (k,))
+        .await;
+    assert_eq!(prices(&app, &[k]).await[0]["price"], 30000, "cached");
+
+    let client = ProductClient::new(
+        ServiceClient::new(&app.url(""), std::time::Duration::from_secs(3)).unwrap(),
+    );
+    let before = counters(&app).await;
+    let (fresh, from_db) = client.fresh_prices(&[k, k + 1000]).await.unwrap();
+    let mut expected: Price = serde_json::from_value(price_of(&kettle)).unwrap();
+    expected.price = 31000;
+    assert_eq!(fresh, vec![expected]);
+    assert!(from_db, "the answer says it was read from the database");
+    assert_eq!(
+        delta(counters(&app).await, before),
+        [0.0, 0.0, 0.0, 0.0],
+        "the cache was neither asked nor filled"
+    );
+    assert_eq!(client.prices(&[k]).await.unwrap()[0].price, 30000, "cached");
+    let r = app.get(&format!("/internal/products/prices?ids={k}")).await;
+    assert!(
+        r.headers().get("x-catalog-read").is_none(),
+        "a cached answer says nothing"
+    );
+}
