@@ -1,7 +1,8 @@
 //! The cart service: a shopper's cart in MySQL (the source of truth) with a Redis read
 //! cache invalidated on every write; names and prices come from the catalog at read time
 //! (from a copy in memory that the catalog's change feed keeps current: [`catalog`]), so an
-//! admin's price change shows in every cart at once and a deleted product simply drops out.
+//! admin's price change shows in every cart as soon as the cart hears of it (the product
+//! service publishes it before it answers the admin) and a deleted product drops out.
 
 mod catalog;
 pub mod config;

@@ -1,11 +1,15 @@
 //! The trace-id coverage audit (scripts/test's `trace` step, after the whole suite):
 //! 1. requests with known trace ids through nginx: a cart write (cart → product's live
-//!    slot, called directly: docs/runtime.md "Internal calls"), a failing one (unknown product), an unauthenticated one, and,
-//!    when the order service is part of the stack, a checkout and a declined checkout
-//!    (order → product, order → payment → gateway, order → cart);
-//! 2. for each: nginx's access line, auth-proxy's decision line and a `request completed`
-//!    line from every part that served it, all under the id, and every log line that
-//!    contains the id carries it as its top-level `trace_id`;
+//!    slot, called directly: docs/runtime.md "Internal calls"; the product was just
+//!    created, an admin write that drops the cart's copy of the prices, so the cart asks
+//!    product), a failing one (unknown product), an unauthenticated one, and, when the
+//!    order service is part of the stack, a checkout and a declined checkout (order →
+//!    product, order → payment → gateway, order → cart);
+//! 2. for each: nginx's access line, auth-proxy's decision line, a `request completed`
+//!    line from every part that served it in a call of its own and the lines of the work
+//!    done for it in a batched call (a paid checkout's reservation and its commit: the
+//!    batch's own `request completed` line is under the batch's id), all under the id,
+//!    and every log line that contains the id carries it as its top-level `trace_id`;
 //! 3. every line of every log of the run: one JSON object; nginx's lines and every
 //!    request line (one with the request span's `method`/`route`, a `request completed`
 //!    or an `auth decision`) carry a valid trace id;
@@ -60,6 +64,8 @@ const BACKGROUND: &[(&str, &str)] = &[
     ("user", "generated a first signing key"),
     ("user", "bootstrap admin"),
     ("product", "demo catalog loaded"),
+    // the catalog's change feed (mall_store::feed): product's cache and the cart's copy
+    ("*", "change feed"),
     ("gateway-sim", "card gateway simulator starting"),
 ];
 
@@ -80,9 +86,24 @@ struct Expect {
     auth: &'static str,
     /// Parts (log file names without slot) with a `request completed` line under the id.
     parts: Vec<&'static str>,
+    /// (part, message) of lines under the id: work done for the request in a batched call.
+    batched: Vec<(&'static str, &'static str)>,
     /// A call between services, so a callee's `request completed` line of an `/internal/`
     /// route under the same id (the caller passed it on).
     internal: bool,
+}
+
+impl Expect {
+    /// The parts whose lines the request's story must show (scripts/trace).
+    fn shown(&self) -> Vec<&'static str> {
+        let mut parts = self.parts.clone();
+        for (part, _) in &self.batched {
+            if !parts.contains(part) {
+                parts.push(part);
+            }
+        }
+        parts
+    }
 }
 
 /// `cart-blue.log` → `cart`, `gateway-sim.log` → `gateway-sim`, `nginx/access.log` → `nginx`.
@@ -133,7 +154,7 @@ async fn every_line_of_the_run_carries_its_trace_id() {
     if let Ok(file) = std::env::var("MALL_TRACE_IDS_FILE") {
         let text: String = expects
             .iter()
-            .map(|e| format!("{} {} {} {}\n", e.name, e.id, e.status, e.parts.join(",")))
+            .map(|e| format!("{} {} {} {}\n", e.name, e.id, e.status, e.shown().join(",")))
             .collect();
         std::fs::write(&file, text).unwrap_or_else(|e| panic!("writing {file}: {e}"));
     }
@@ -177,6 +198,7 @@ async fn traced_requests(dir: &Path) -> Vec<Expect> {
         status: 200,
         auth: "allow",
         parts: vec!["cart", "product"],
+        batched: vec![],
         internal: true,
     });
 
@@ -195,6 +217,7 @@ async fn traced_requests(dir: &Path) -> Vec<Expect> {
         status: 404,
         auth: "allow",
         parts: vec!["cart", "product"],
+        batched: vec![],
         internal: true,
     });
 
@@ -208,16 +231,28 @@ async fn traced_requests(dir: &Path) -> Vec<Expect> {
         status: 401,
         auth: "unauthorized",
         parts: vec![],
+        batched: vec![],
         internal: false,
     });
 
     if checkout_in_stack(dir) {
-        for (name, card, status) in [
-            ("checkout-paid", "tok_ok", StatusCode::CREATED),
+        // The reservation and a paid order's commit are batched; a declined order's
+        // release is a call of its own. The cart's priced view comes from its copy.
+        let reserved = ("product", "stock reserved");
+        for (name, card, status, product_parts, batched) in [
+            (
+                "checkout-paid",
+                "tok_ok",
+                StatusCode::CREATED,
+                vec![],
+                vec![reserved, ("product", "reservation committed")],
+            ),
             (
                 "checkout-declined",
                 "tok_declined",
                 StatusCode::PAYMENT_REQUIRED,
+                vec!["product"],
+                vec![reserved],
             ),
         ] {
             mall.put_cart_item(&tokens.access, product_id, 1)
@@ -238,7 +273,12 @@ async fn traced_requests(dir: &Path) -> Vec<Expect> {
                 id,
                 status: status.as_u16(),
                 auth: "allow",
-                parts: vec!["order", "cart", "product", "payment", "gateway-sim"],
+                parts: [
+                    vec!["order", "cart", "payment", "gateway-sim"],
+                    product_parts,
+                ]
+                .concat(),
+                batched,
                 internal: true,
             });
         }
@@ -355,6 +395,14 @@ fn check_trace(dir: &Path, e: &Expect) -> Vec<String> {
         if !find(part, &|v| v["msg"] == "request completed") {
             problems.push(format!(
                 "{} ({}): no 'request completed' line from {part}",
+                e.name, e.id
+            ));
+        }
+    }
+    for (part, msg) in &e.batched {
+        if !find(part, &|v| v["msg"] == *msg) {
+            problems.push(format!(
+                "{} ({}): no '{msg}' line from {part}",
                 e.name, e.id
             ));
         }
