@@ -55,7 +55,7 @@ pub struct Catalog {
 #[derive(Clone)]
 struct Copied {
     epoch: u64,
-    price: Option<Arc<Price>>,
+    price: Option<Price>,
 }
 
 struct Copy {
@@ -116,7 +116,7 @@ impl Catalog {
             match self.copy.entries.get(&id) {
                 Some(c) if c.epoch == epoch => {
                     if let Some(p) = c.price {
-                        found.insert(id, Price::clone(&p));
+                        found.insert(id, p);
                     }
                 }
                 _ => missing.push(id),
@@ -131,7 +131,7 @@ impl Catalog {
         let read = by_id(read);
         if fresh {
             for id in missing {
-                let price = read.get(&id).cloned().map(Arc::new);
+                let price = read.get(&id).cloned();
                 self.copy.entries.insert(id, Copied { epoch, price });
             }
         }
