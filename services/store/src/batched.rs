@@ -158,9 +158,14 @@ pub async fn call<R>(
 where
     R: serde::de::DeserializeOwned,
 {
-    let mut c = crate::db::conn(pool).await?;
-    let answer = c.exec_first::<String, _, _>(call, params).await;
-    let answer = crate::db::after_procedure(&mut c, answer).await?;
+    // Every batch procedure holds its own transaction and rolls it back on any error: a
+    // deadlock's victim left nothing, and runs again.
+    let answer = crate::deadlock::retry(call, || async {
+        let mut c = crate::db::conn(pool).await?;
+        let answer = c.exec_first::<String, _, _>(call, params.clone()).await;
+        crate::db::after_procedure(&mut c, answer).await
+    })
+    .await?;
     let entries = decode(call, answer.as_deref())?;
     if !entries.iter().map(key_of).eq(keys) {
         return Err(mysql_async::Error::Other(

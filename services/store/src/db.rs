@@ -118,10 +118,11 @@ pub fn is_unavailable(err: &mysql_async::Error) -> bool {
         Error::Server(e) => matches!(
             e.code,
             // too many connections, access denied (db, user), shutdown in progress, lost
-            // connection errors, interrupted, lock wait timeout, connection killed
-            // (MariaDB), statement timeout (MariaDB, MySQL), account locked (MySQL, MariaDB)
+            // connection errors, interrupted, lock wait timeout, a deadlock's victim still
+            // after `deadlock::retry`'s attempts, connection killed (MariaDB), statement
+            // timeout (MariaDB, MySQL), account locked (MySQL, MariaDB)
             1040 | 1044 | 1045 | 1053 | 1152 | 1158
-                ..=1161 | 1184 | 1205 | 1317 | 1927 | 1969 | 3024 | 3118 | 4031 | 4151
+                ..=1161 | 1184 | 1205 | 1213 | 1317 | 1927 | 1969 | 3024 | 3118 | 4031 | 4151
         ),
         _ => false,
     }

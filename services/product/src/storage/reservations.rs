@@ -37,10 +37,12 @@ const RESERVE: &str = "CALL reserve_v3(?, ?, ?)";
 
 #[instrument(skip_all, fields(order_id = r.order_id))]
 pub async fn reserve(pool: &Pool, r: &Reservation) -> Result<Reserve, mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    let called = call_reserve(&mut conn, r).await;
-    let called = mall_store::db::after_procedure(&mut conn, called).await;
-    drop(conn);
+    let called = mall_store::deadlock::retry(RESERVE, || async {
+        let mut conn = mall_store::db::conn(pool).await?;
+        let called = call_reserve(&mut conn, r).await;
+        mall_store::db::after_procedure(&mut conn, called).await
+    })
+    .await;
     match called {
         // A reservation that exists (a replay, or a concurrent retry that got there first)
         // meets the primary key in the procedure, which rolled back. No look-up first:
@@ -234,15 +236,19 @@ fn refused(status: Status) -> Transition {
     Transition::Refused(format!("reservation is {}", status.as_str()))
 }
 
-/// Calls a move's procedure for `order_id` and reads its one row, to the end of the answer.
+/// Calls a move's procedure for `order_id` and reads its one row, to the end of the answer;
+/// again when it was a deadlock's victim (the procedure rolled back whole).
 async fn call_move<T: FromRow + Send + 'static>(
     pool: &Pool,
     call: &str,
     order_id: u64,
 ) -> Result<T, mysql_async::Error> {
-    let mut conn = mall_store::db::conn(pool).await?;
-    let called = read_one_row(&mut conn, call, order_id).await;
-    mall_store::db::after_procedure(&mut conn, called).await
+    mall_store::deadlock::retry(call, || async {
+        let mut conn = mall_store::db::conn(pool).await?;
+        let called = read_one_row(&mut conn, call, order_id).await;
+        mall_store::db::after_procedure(&mut conn, called).await
+    })
+    .await
 }
 
 async fn read_one_row<T: FromRow + Send + 'static>(

@@ -6,6 +6,7 @@
 
 mod cache;
 mod catalog;
+mod deadlocks;
 mod helpers;
 mod outage;
 mod prices;
