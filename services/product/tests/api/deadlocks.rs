@@ -53,6 +53,23 @@ async fn until_the_call_waits(pool: &Pool) {
     }
 }
 
+/// Once the call waits, the holder asks for the row the call holds, with `sql` (for `id`),
+/// and commits: InnoDB must roll the call back, not the holder. What the holder read.
+async fn close_the_cycle<T: mysql_async::prelude::FromValue + Send + 'static>(
+    pool: &Pool,
+    mut holder: Conn,
+    sql: &str,
+    id: u64,
+) -> Option<T> {
+    until_the_call_waits(pool).await;
+    let read = holder
+        .exec_first(sql, (id,))
+        .await
+        .expect("InnoDB rolled back the call, not the heavier holder");
+    holder.query_drop("COMMIT").await.unwrap();
+    read
+}
+
 fn post(app: &TestApp, path: &str, body: Option<Value>) -> tokio::task::JoinHandle<(u16, Value)> {
     let mut request = app.http.post(app.url(path));
     if let Some(body) = body {
@@ -77,28 +94,20 @@ async fn a_release_chosen_as_a_deadlocks_victim_runs_again() {
     assert_eq!(app.reserve(order_id, items).await.status(), 200);
 
     let pool = Pool::new(app.db_url());
-    let mut holder = heavy_holder_of(&pool, p).await;
+    let holder = heavy_holder_of(&pool, p).await;
     let release = post(
         &app,
         &format!("/internal/reservations/{order_id}/release"),
         None,
     );
-    until_the_call_waits(&pool).await;
-    let status: Option<String> = holder
-        .exec_first(
-            "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE",
-            (order_id,),
-        )
-        .await
-        .expect("InnoDB rolled back the release, not the heavier holder");
+    let sql = "SELECT status FROM reservations WHERE order_id = ? FOR UPDATE";
+    let status: Option<String> = close_the_cycle(&pool, holder, sql, order_id).await;
     assert_eq!(status.as_deref(), Some("reserved"));
-    holder.query_drop("COMMIT").await.unwrap();
 
     let (status, v) = release.await.unwrap();
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "released", "{v}");
     assert_eq!(app.stock_in_mysql(p).await, 10);
-    drop(holder);
     pool.disconnect().await.unwrap();
 }
 
@@ -116,7 +125,7 @@ async fn a_reservation_batch_chosen_as_a_deadlocks_victim_runs_again() {
     assert!(first < second);
 
     let pool = Pool::new(app.db_url());
-    let mut holder = heavy_holder_of(&pool, second).await;
+    let holder = heavy_holder_of(&pool, second).await;
     let order = |id: u64| {
         json!({"order_id": id, "items": [
             {"product_id": first, "quantity": 1}, {"product_id": second, "quantity": 1}
@@ -124,16 +133,9 @@ async fn a_reservation_batch_chosen_as_a_deadlocks_victim_runs_again() {
     };
     let body = json!({"reservations": [order(8001), order(8002)]});
     let batch = post(&app, "/internal/reservations/batch", Some(body));
-    until_the_call_waits(&pool).await;
-    let stock: Option<i64> = holder
-        .exec_first(
-            "SELECT stock FROM products WHERE id = ? FOR UPDATE",
-            (first,),
-        )
-        .await
-        .expect("InnoDB rolled back the batch, not the heavier holder");
+    let sql = "SELECT stock FROM products WHERE id = ? FOR UPDATE";
+    let stock: Option<i64> = close_the_cycle(&pool, holder, sql, first).await;
     assert_eq!(stock, Some(10));
-    holder.query_drop("COMMIT").await.unwrap();
 
     let (status, v) = batch.await.unwrap();
     assert_eq!(status, 200, "{v}");
@@ -146,6 +148,5 @@ async fn a_reservation_batch_chosen_as_a_deadlocks_victim_runs_again() {
     assert_eq!(outcomes, [&json!("reserved"), &json!("reserved")], "{v}");
     assert_eq!(app.stock_in_mysql(first).await, 8);
     assert_eq!(app.stock_in_mysql(second).await, 8);
-    drop(holder);
     pool.disconnect().await.unwrap();
 }
