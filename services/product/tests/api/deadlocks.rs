@@ -86,9 +86,7 @@ fn post(app: &TestApp, path: &str, body: Option<Value>) -> tokio::task::JoinHand
 #[tokio::test]
 async fn a_release_chosen_as_a_deadlocks_victim_runs_again() {
     let app = spawn_app().await;
-    let p = app.create("Contended", 100, 10, "X").await["id"]
-        .as_u64()
-        .unwrap();
+    let p = app.create_id("Contended", 10).await;
     let order_id = 7001;
     let items = json!([{"product_id": p, "quantity": 2}]);
     assert_eq!(app.reserve(order_id, items).await.status(), 200);
@@ -116,12 +114,8 @@ async fn a_release_chosen_as_a_deadlocks_victim_runs_again() {
 #[tokio::test]
 async fn a_reservation_batch_chosen_as_a_deadlocks_victim_runs_again() {
     let app = spawn_app().await;
-    let first = app.create("First", 100, 10, "X").await["id"]
-        .as_u64()
-        .unwrap();
-    let second = app.create("Second", 100, 10, "X").await["id"]
-        .as_u64()
-        .unwrap();
+    let first = app.create_id("First", 10).await;
+    let second = app.create_id("Second", 10).await;
     assert!(first < second);
 
     let pool = Pool::new(app.db_url());

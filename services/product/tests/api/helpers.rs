@@ -134,6 +134,13 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// [`create`](Self::create)s a product (price 100, category X) and answers its id.
+    pub async fn create_id(&self, name: &str, stock: i64) -> u64 {
+        self.create(name, 100, stock, "X").await["id"]
+            .as_u64()
+            .expect("a created product has an id")
+    }
+
     pub async fn reserve(&self, order_id: u64, items: Value) -> reqwest::Response {
         self.http
             .post(self.url("/internal/reservations"))
