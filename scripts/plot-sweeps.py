@@ -3,7 +3,8 @@
 
 usage: scripts/plot-sweeps.py OUT.svg LABEL=RESULT.json [LABEL=RESULT.json ...]
 
-Each RESULT.json is a mix benchmark's var/bench/mix-*.json; runs with the same LABEL share
+Each RESULT.json is a mix benchmark's var/bench/mix-*.json (or mall-load's own --json, as
+docs/bench/e42e897-compose.sh writes it); runs with the same LABEL share
 a colour. The dashed line is the 50 ms p99 limit a sweep step must stay under.
 """
 import json
@@ -16,7 +17,8 @@ COLOURS = ["#b2182b", "#2166ac", "#1b7837", "#762a83"]
 def steps(path):
     """(offered rate, p99 ms, held) of every open-loop step of one sweep."""
     with open(path, encoding="utf-8") as f:
-        load = json.load(f)["load"]
+        result = json.load(f)
+    load = result.get("load", result)
     out = []
     for run in load["runs"]:
         if run["spec"].get("mode") != "open":
@@ -34,7 +36,7 @@ def main(argv):
         label, path = arg.split("=", 1)
         try:
             series.append((label, steps(path)))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             sys.exit(f"plot-sweeps: {path} is not a mix benchmark's result: {e!r}")
     if not any(s for _, s in series):
         sys.exit("plot-sweeps: no open-loop step in any result (was it run with --sweep?)")
