@@ -55,8 +55,13 @@ pub struct Tokens {
 
 pub fn mall() -> Mall {
     let base = required_env("MALL_URL").trim_end_matches('/').to_owned();
+    // Idle connections are dropped before nginx's keepalive_timeout (30 s) closes them: a
+    // test that waits longer (the crash test waits for a restarted container's health
+    // check, every 30 s on compose) would otherwise reuse a connection nginx is closing
+    // and read no answer (hyper's IncompleteMessage).
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(Duration::from_secs(20))
         .build()
         .expect("building the HTTP client");
     Mall { base, http }
