@@ -168,9 +168,12 @@ procs() {
 sweep() {
     local rate=$1 out=$2 ip rc=0
     local -a proc_args
+    [[ "$rate" =~ ^[1-9][0-9]{0,5}$ ]] || die "RATE must be a whole number of requests per second (1-999999), not '$rate'"
+    [ -w "$(dirname "$out")" ] || die "cannot write $out: its directory is missing or read-only"
     [ -x "$LOAD" ] || die "$LOAD is not built (cargo build --release -p mall-load)"
-    up
+    # Down also when the start fails half-way, so no stack is left behind.
     trap 'dc down --volumes --remove-orphans >/dev/null 2>&1 || true' EXIT
+    up
     ip=$(edge_ip)
     mapfile -t proc_args < <(procs)
     say "mall-load against http://$ip:80 ${proc_args[*]}"
