@@ -223,9 +223,10 @@ pub async fn transition_many(pool: &Pool, moves: &[Move]) -> Result<Vec<bool>, m
     Ok(rows.into_iter().map(|(_, changed)| changed == 1).collect())
 }
 
-/// Calls one of migration 0003's procedures and reads the one-row answer it sends after
+/// Calls one of the order's single procedures and reads the one-row answer it sends after
 /// its COMMIT (on an error, the connection is made safe for the pool:
-/// [`mall_store::db::after_procedure`]).
+/// [`mall_store::db::after_procedure`]). Each holds its own transaction and rolls it back
+/// whole on any error, so a deadlock's victim runs again ([`mall_store::deadlock::retry`]).
 async fn call<T>(
     pool: &Pool,
     stmt: &str,
@@ -234,7 +235,11 @@ async fn call<T>(
 where
     T: mysql_async::prelude::FromRow + Send + 'static,
 {
-    let mut conn = mall_store::db::conn(pool).await?;
-    let answer = conn.exec_first(stmt, params).await;
-    mall_store::db::after_procedure(&mut conn, answer).await
+    let params: mysql_async::Params = params.into();
+    mall_store::deadlock::retry(stmt, || async {
+        let mut conn = mall_store::db::conn(pool).await?;
+        let answer = conn.exec_first(stmt, params.clone()).await;
+        mall_store::db::after_procedure(&mut conn, answer).await
+    })
+    .await
 }

@@ -460,3 +460,79 @@ async fn an_error_in_one_move_of_a_batch_rolls_every_move_back() {
         assert_eq!(db.history(id).await.len(), 1);
     }
 }
+
+/// A transition InnoDB picks as a deadlock's victim runs again (`mall_store::deadlock`)
+/// instead of failing the checkout. The test makes the deadlock on purpose: its own
+/// transaction changes another order 50 times (InnoDB rolls back the transaction that
+/// changed fewer rows: the call) and locks the gap where the order's next history row
+/// goes; the call updates the order row and waits to insert that row; the test's
+/// transaction then asks for the order row, which closes the cycle.
+#[tokio::test]
+async fn a_transition_chosen_as_a_deadlocks_victim_runs_again() {
+    let db = db().await;
+    let id = db.new_order(5, "victim-1", at(10)).await;
+    let other = db.new_order(5, "victim-2", at(11)).await;
+
+    let mut holder = db.pool.get_conn().await.unwrap();
+    holder.query_drop("START TRANSACTION").await.unwrap();
+    for n in 0..50 {
+        holder
+            .exec_drop(
+                "UPDATE orders SET updated_at = ? WHERE id = ?",
+                (at(100 + n), other),
+            )
+            .await
+            .unwrap();
+    }
+    let held: Vec<u64> = holder
+        .exec(
+            "SELECT id FROM order_status_history WHERE order_id = ? FOR UPDATE",
+            (id,),
+        )
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1);
+
+    let pool = db.pool.clone();
+    let call = tokio::spawn(async move {
+        storage::transition_at(&pool, id, Transition::Pay { payment_id: 9 }, at(200)).await
+    });
+    let mut watch = db.pool.get_conn().await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: Option<u64> = watch
+            .query_first(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID()
+                   AND INFO LIKE 'INSERT INTO order_status_history%'",
+            )
+            .await
+            .unwrap();
+        if waiting.unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the transition never reached the held history rows"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let status: Option<String> = holder
+        .exec_first("SELECT status FROM orders WHERE id = ? FOR UPDATE", (id,))
+        .await
+        .expect("InnoDB rolled back the call, not the heavier holder");
+    assert_eq!(
+        status.as_deref(),
+        Some("pending"),
+        "the victim left nothing"
+    );
+    holder.query_drop("COMMIT").await.unwrap();
+
+    assert!(call.await.unwrap().expect("the victim ran again"));
+    let row = db.order_row(id).await.unwrap();
+    assert_eq!((row.0.as_str(), row.2), ("paid", Some(9)));
+    assert_eq!(
+        db.history(id).await,
+        [("pending".to_owned(), at(10)), ("paid".to_owned(), at(200))]
+    );
+}
