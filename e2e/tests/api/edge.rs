@@ -1,5 +1,5 @@
 //! What nginx does to every request: trace ids in, out and in error bodies, and which slot
-//! served a response.
+//! served a response, and the client's token kept from the services.
 
 use reqwest::StatusCode;
 
@@ -112,4 +112,25 @@ async fn storefront_page_is_served_at_the_root() {
         .header("content-type")
         .unwrap_or_default()
         .starts_with("text/html"));
+}
+
+/// The client's token stops at the edge: auth-proxy reads it, the services get its verdict
+/// as X-User-* and refuse any request that still carries an `Authorization` header (400,
+/// services/http). So a signed-in request answered by each service proves nginx removed it.
+#[tokio::test]
+async fn the_clients_token_stops_at_the_edge() {
+    let mall = mall();
+    let (user, tokens) = mall.customer().await;
+
+    let me = mall.me(&tokens.access).await;
+    me.expect_status(StatusCode::OK).expect_served_by("user");
+    assert_eq!(me.body["email"], user.email.as_str());
+    mall.cart(&tokens.access)
+        .await
+        .expect_status(StatusCode::OK)
+        .expect_served_by("cart");
+    send(mall.get("/api/orders").bearer_auth(&tokens.access))
+        .await
+        .expect_status(StatusCode::OK)
+        .expect_served_by("order");
 }

@@ -103,6 +103,11 @@ pub async fn serve(
     Ok(())
 }
 
+/// The answer to a request that reached a service with a credential (a 400): services take
+/// the identity the edge vouched for, never a token.
+const CREDENTIAL_REFUSED: &str =
+    "services take no Authorization header: send the request through the edge";
+
 async fn handle<S>(
     svc: &mut S,
     mut req: Request<Incoming>,
@@ -132,8 +137,20 @@ where
         route = %route,
         user_id = tracing::field::Empty,
     );
-    let fut = svc.call(req);
-    let mut resp = match trace::scope(id.clone(), fut.instrument(span.clone())).await {
+    let answer = async {
+        // Least privilege: the edge strips the client's token (nginx/snippets/proxy.conf)
+        // and vouches for its identity as X-User-*; a token here came past or around it.
+        if req.headers().contains_key(http::header::AUTHORIZATION) {
+            tracing::warn!("refused a request that carried an Authorization header");
+            return Ok(crate::error::error_response(
+                http::StatusCode::BAD_REQUEST,
+                "bad_request",
+                CREDENTIAL_REFUSED,
+            ));
+        }
+        svc.call(req).await
+    };
+    let mut resp = match trace::scope(id.clone(), answer.instrument(span.clone())).await {
         Ok(resp) => resp,
         Err(never) => match never {},
     };

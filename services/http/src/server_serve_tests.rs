@@ -130,3 +130,54 @@ async fn every_line_of_a_request_has_its_trace_id_across_tasks_and_hops() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_carrying_a_token_is_refused_before_any_route() {
+    let captured = captured();
+    let reached = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = reached.clone();
+    let route = warp::path!("me").map(move || {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        warp::reply().into_response()
+    });
+    let (url, _stop) = start("tokenless", route.boxed()).await;
+    let trace = "6bf92f3577b34da6a3ce929d0e0e4736";
+    let token = "Bearer eyJhbGciOiJSUzI1NiJ9.secret-part.signature";
+
+    let refused = reqwest::Client::new()
+        .get(format!("{url}/me"))
+        .header("x-trace-id", trace)
+        .header("x-user-id", "7")
+        .header("authorization", token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 400);
+    let body: serde_json::Value = refused.json().await.expect("error body");
+    assert_eq!(body["error"]["code"], "bad_request");
+    assert_eq!(body["error"]["trace_id"], trace);
+    assert!(!body.to_string().contains("secret-part"), "{body}");
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    let plain = reqwest::Client::new()
+        .get(format!("{url}/me"))
+        .header("x-user-id", "7")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(plain.status(), 200, "the same request without the token");
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let lines: Vec<_> = captured
+        .lines()
+        .into_iter()
+        .filter(|l| l.get("trace_id").and_then(|t| t.as_str()) == Some(trace))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["msg"] == "refused a request that carried an Authorization header"),
+        "{lines:?}"
+    );
+    assert!(lines.iter().all(|l| !l.to_string().contains("secret-part")));
+}
