@@ -70,8 +70,18 @@ pub struct Successor<'a> {
 }
 
 /// Spends `token_hash` and stores its successor in the same family, in one transaction.
+/// A transaction InnoDB picks as a deadlock's victim (two tokens of one family presented at
+/// once, each revoking the family) was rolled back whole and runs again from its read.
 #[instrument(skip_all)]
 pub async fn rotate(
+    pool: &Pool,
+    token_hash: &str,
+    next: &Successor<'_>,
+) -> Result<Rotation, mysql_async::Error> {
+    mall_store::deadlock::retry("refresh rotation", || rotate_once(pool, token_hash, next)).await
+}
+
+async fn rotate_once(
     pool: &Pool,
     token_hash: &str,
     next: &Successor<'_>,

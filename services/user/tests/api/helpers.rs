@@ -144,6 +144,12 @@ impl TestApp {
         .await
     }
 
+    /// The test's own database, for tests that hold its rows themselves.
+    pub fn db_url(&self) -> String {
+        use secrecy::ExposeSecret as _;
+        self._db.url.expose_secret().to_owned()
+    }
+
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(testing::redis_url())
             .unwrap()
