@@ -497,26 +497,7 @@ async fn a_transition_chosen_as_a_deadlocks_victim_runs_again() {
     let call = tokio::spawn(async move {
         storage::transition_at(&pool, id, Transition::Pay { payment_id: 9 }, at(200)).await
     });
-    let mut watch = db.pool.get_conn().await.unwrap();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let waiting: Option<u64> = watch
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST
-                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID()
-                   AND INFO LIKE 'INSERT INTO order_status_history%'",
-            )
-            .await
-            .unwrap();
-        if waiting.unwrap_or(0) > 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the transition never reached the held history rows"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    mall_testkit::until_a_statement_runs(&db.pool, "INSERT INTO order_status_history%").await;
     let status: Option<String> = holder
         .exec_first("SELECT status FROM orders WHERE id = ? FOR UPDATE", (id,))
         .await

@@ -27,32 +27,6 @@ async fn heavy_holder_of(pool: &Pool, id: u64) -> Conn {
     conn
 }
 
-/// Waits until the call under test runs a statement on `products` in this test's database
-/// (the only place it can be stuck: the holder has the row): it then waits for that row,
-/// or is about to. (INNODB_TRX's `LOCK WAIT` state was not shown reliably by MariaDB 10.11.)
-async fn until_the_call_waits(pool: &Pool) {
-    let mut conn = pool.get_conn().await.unwrap();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let running: Option<u64> = conn
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST
-                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep'
-                   AND INFO LIKE '%products%'",
-            )
-            .await
-            .unwrap();
-        if running.unwrap_or(0) > 0 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the call never reached the held product row"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-}
-
 /// Once the call waits, the holder asks for the row the call holds, with `sql` (for `id`),
 /// and commits: InnoDB must roll the call back, not the holder. What the holder read.
 async fn close_the_cycle<T: mysql_async::prelude::FromValue + Send + 'static>(
@@ -61,7 +35,8 @@ async fn close_the_cycle<T: mysql_async::prelude::FromValue + Send + 'static>(
     sql: &str,
     id: u64,
 ) -> Option<T> {
-    until_the_call_waits(pool).await;
+    // The call is stuck on the holder's product row, or about to be.
+    mall_testkit::until_a_statement_runs(pool, "%products%").await;
     let read = holder
         .exec_first(sql, (id,))
         .await

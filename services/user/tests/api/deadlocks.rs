@@ -7,18 +7,11 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 use serde_json::{json, Value};
 
-use crate::helpers::{claims, spawn_app, unique_email};
+use crate::helpers::{claims, spawn_app};
 
 /// The user id (`sub`) and refresh token of a fresh account's sign-in.
 async fn signed_in(app: &crate::helpers::TestApp) -> (u64, String) {
-    let email = unique_email();
-    app.register(&email).await;
-    let pair: Value = app
-        .login(&email, "correct horse battery")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let pair = app.signed_in_pair().await;
     let sub = claims(pair["access_token"].as_str().unwrap())["sub"]
         .as_str()
         .unwrap()
@@ -74,25 +67,7 @@ async fn a_rotation_chosen_as_a_deadlocks_victim_runs_again() {
         let r = request.send().await.unwrap();
         (r.status().as_u16(), r.json::<Value>().await.unwrap())
     });
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let waiting: Option<u64> = watch
-            .query_first(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST
-                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID()
-                   AND INFO LIKE 'INSERT INTO refresh_tokens%'",
-            )
-            .await
-            .unwrap();
-        if waiting.unwrap_or(0) > 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the rotation never reached the held gap"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    mall_testkit::until_a_statement_runs(&pool, "INSERT INTO refresh_tokens%").await;
     let used: Option<Option<chrono::NaiveDateTime>> = holder
         .exec_first(
             "SELECT used_at FROM refresh_tokens WHERE id = ? FOR UPDATE",

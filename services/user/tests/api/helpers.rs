@@ -144,6 +144,15 @@ impl TestApp {
         .await
     }
 
+    /// A fresh account, registered and signed in: the login's answer (the token pair).
+    pub async fn signed_in_pair(&self) -> Value {
+        let email = unique_email();
+        self.register(&email).await;
+        let r = self.login(&email, "correct horse battery").await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
     /// The test's own database, for tests that hold its rows themselves.
     pub fn db_url(&self) -> String {
         use secrecy::ExposeSecret as _;

@@ -3,7 +3,7 @@ use std::time::Duration;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
-use crate::helpers::{claims, spawn_app, unique_email};
+use crate::helpers::{claims, spawn_app};
 
 async fn jwks(app: &crate::helpers::TestApp) -> Value {
     let r = app
@@ -29,14 +29,7 @@ fn key_for(jwks: &Value, kid: &str) -> DecodingKey {
 }
 
 async fn access_token(app: &crate::helpers::TestApp) -> String {
-    let email = unique_email();
-    app.register(&email).await;
-    let pair: Value = app
-        .login(&email, "correct horse battery")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let pair = app.signed_in_pair().await;
     pair["access_token"].as_str().unwrap().to_owned()
 }
 
